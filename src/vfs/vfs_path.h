@@ -1,0 +1,56 @@
+/* vfs_path: maps a path under the mount to what it names, without any I/O.
+ * The tree is described in CONTRACT.md section 2 and docs/SEMANTICS.md. */
+#ifndef VRCFS_VFS_PATH_H
+#define VRCFS_VFS_PATH_H
+
+#include <limits.h>
+
+enum vfs_path_kind {
+    VP_ROOT,          /* /                                   */
+    VP_FILES,         /* /files                              */
+    VP_FILES_NAME,    /* /files/<name> where name is not a fileId nor "by-tag" (new File or its symlink) */
+    VP_BY_TAG,        /* /files/by-tag                       */
+    VP_TAG_DIR,       /* /files/by-tag/<tag>                 */
+    VP_TAG_LINK,      /* /files/by-tag/<tag>/<fileId>        */
+    VP_FILE_DIR,      /* /files/<fileId>                     */
+    VP_FILE_JSON,     /* /files/<fileId>/file.json           */
+    VP_FILE_LATEST,   /* /files/<fileId>/latest              */
+    VP_FILE_NAME,     /* /files/<fileId>/<other name>: the alias or a temp file */
+    VP_VERSION_DIR,   /* /files/<fileId>/<N>                 */
+    VP_VERSION_DATA,  /* /files/<fileId>/<N>/{file,signature,delta} */
+    VP_INSTANCES,     /* /instances                          */
+    VP_INSTANCE_JSON, /* /instances/<worldId>:<instanceId>.json (valid location) */
+    VP_INSTANCE_NAME, /* /instances/<name>: anything else (a new instance request or its symlink) */
+    VP_SHORT_DIR,     /* /instances/s                        */
+    VP_SHORT_LINK,    /* /instances/s/<shortName>            */
+    VP_META_DIR,      /* /.vrcfs                             */
+    VP_STATS,         /* /.vrcfs/stats.json                  */
+};
+
+enum vfs_data_type { VD_FILE, VD_SIGNATURE, VD_DELTA };
+
+#define VFS_ID_MAX 96
+
+struct vfs_path {
+    enum vfs_path_kind kind;
+    char file_id[VFS_ID_MAX];      /* VP_FILE_*, VP_VERSION_*, VP_TAG_LINK */
+    int version;                   /* VP_VERSION_*: N >= 1 */
+    enum vfs_data_type data_type;  /* VP_VERSION_DATA */
+    char tag[64];                  /* VP_TAG_DIR, VP_TAG_LINK */
+    char name[NAME_MAX + 1];       /* VP_FILES_NAME, VP_FILE_NAME, VP_INSTANCE_NAME, VP_SHORT_LINK;
+                                      VP_INSTANCE_JSON: the location (without ".json") */
+};
+
+/* Parses an absolute path as FUSE passes it ("/files/file_x/1/file").
+ * Returns 0 and fills *out, -ENOENT for a path that can name nothing (too deep, version "0",
+ * "01", "..", unknown tag, unknown data type, empty component), or -ENAMETOOLONG for a component
+ * longer than NAME_MAX. A fileId is "file_" followed by 1..80 of [0-9a-zA-Z-]. */
+int vfs_path_parse(const char *path, struct vfs_path *out);
+
+/* True when s looks like a fileId (see above). */
+int vfs_path_is_file_id(const char *s);
+
+/* The ImagePurpose tags listed under /files/by-tag, NULL-terminated. */
+extern const char *const vfs_path_tags[];
+
+#endif
