@@ -1,0 +1,265 @@
+#include "commands.h"
+
+#include "remote/auth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define DEFAULT_CONTACT "vrcfs-user"
+
+static char *session_path(const struct vrcfs_options *o)
+{
+    return o->session ? strdup(o->session) : session_default_path();
+}
+
+static struct http_client *client_for(const struct vrcfs_options *o, const char *api_url,
+                                      const char *contact)
+{
+    struct http_config cfg = {
+        .api_url = api_url,
+        .contact = contact ? contact : DEFAULT_CONTACT,
+        .rate_per_min = o->rate,
+        .retries = o->retries,
+        .connect_timeout_s = 10,
+        .low_speed_time_s = 30,
+        .api_timeout_s = 120,
+    };
+    return http_client_new(&cfg);
+}
+
+/* Reads one line from the terminal (or stdin), without echo when secret. */
+static char *prompt(const char *question, int secret)
+{
+    FILE *tty = fopen("/dev/tty", "r+");
+    FILE *in = tty ? tty : stdin;
+    FILE *out = tty ? tty : stderr;
+    fprintf(out, "%s", question);
+    fflush(out);
+    struct termios old, quiet;
+    int restore = secret && tcgetattr(fileno(in), &old) == 0;
+    if (restore) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fileno(in), TCSAFLUSH, &quiet);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, in);
+    if (restore) {
+        tcsetattr(fileno(in), TCSAFLUSH, &old);
+        fprintf(out, "\n");
+    }
+    if (tty)
+        fclose(tty);
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return line;
+}
+
+static char *env_or_prompt(const char *env, const char *question, int secret)
+{
+    const char *v = getenv(env);
+    return v && *v ? strdup(v) : prompt(question, secret);
+}
+
+static void explain_login_failure(int err, const char *api_url, const char *message)
+{
+    if (err == -EACCES)
+        fprintf(stderr, "vrcfs: login refused: %s\n", *message ? message : "access denied");
+    else if (err == -EAGAIN)
+        fprintf(stderr,
+                "vrcfs: the server is rate limiting logins (%s); wait before trying again\n",
+                *message ? message : "429");
+    else if (err == -ETIMEDOUT || err == -EIO)
+        fprintf(stderr, "vrcfs: cannot reach %s: %s\n", api_url,
+                *message ? message : strerror(-err));
+    else
+        fprintf(stderr, "vrcfs: login failed: %s\n", *message ? message : strerror(-err));
+}
+
+/* The method to use among those offered: an authenticator first, then e-mail, then a
+ * recovery code, as the VRChat website does. */
+static enum auth_method pick_method(unsigned methods)
+{
+    if (methods & AUTH_2FA_TOTP)
+        return AUTH_2FA_TOTP;
+    if (methods & AUTH_2FA_EMAIL)
+        return AUTH_2FA_EMAIL;
+    return AUTH_2FA_OTP;
+}
+
+static int second_factor(struct http_client *c, unsigned methods, char **two_factor)
+{
+    enum auth_method m = pick_method(methods);
+    const char *env_code = getenv("VRCFS_2FA_CODE");
+    int tries = env_code && *env_code ? 1 : 3;
+    int err = -EACCES;
+    for (int i = 0; i < tries && err == -EACCES; i++) {
+        char question[96];
+        snprintf(question, sizeof question, "%s code: ",
+                 m == AUTH_2FA_TOTP    ? "Authenticator (totp)"
+                 : m == AUTH_2FA_EMAIL ? "E-mailed (emailOtp)"
+                                       : "Recovery (otp)");
+        char *code = env_or_prompt("VRCFS_2FA_CODE", question, 0);
+        if (!code) {
+            fprintf(stderr, "vrcfs: a %s code is required (set VRCFS_2FA_CODE)\n",
+                    auth_method_name(m));
+            return -EINVAL;
+        }
+        char message[256] = "";
+        err = auth_verify(c, m, code, two_factor, message);
+        free(code);
+        if (err == -EACCES)
+            fprintf(stderr, "vrcfs: wrong %s code: %s\n", auth_method_name(m), message);
+        else if (err)
+            explain_login_failure(err, http_client_api_url(c), message);
+    }
+    return err;
+}
+
+static int finish_login(struct http_client *c, const char *path, struct session *s)
+{
+    json_t *user = NULL;
+    int err = auth_current_user(c, &user);
+    char message[256] = "";
+    if (!err)
+        err = auth_check(c, message);
+    if (err) {
+        fprintf(stderr, "vrcfs: the server did not accept the new session: %s\n",
+                *message ? message : strerror(-err));
+        json_decref(user);
+        return 1;
+    }
+    s->user_id = strdup(json_string_value(json_object_get(user, "id")));
+    const char *name = json_string_value(json_object_get(user, "displayName"));
+    s->display_name = name ? strdup(name) : NULL;
+    json_decref(user);
+    err = session_save(path, s);
+    if (err) {
+        fprintf(stderr, "vrcfs: cannot write the session file %s: %s\n", path, strerror(-err));
+        return 1;
+    }
+    printf("Logged in as %s (%s); session saved in %s\n", s->display_name ? s->display_name : "?",
+           s->user_id, path);
+    return 0;
+}
+
+int command_login(const struct vrcfs_options *o)
+{
+    char *path = session_path(o);
+    struct session old = {0}, s = {0};
+    struct auth_login login = {0};
+    session_load(path, &old);
+    s.api_url = strdup(o->api_url ? o->api_url : VRCFS_DEFAULT_API_URL);
+    /* A remembered twoFactorAuth cookie skips 2FA, but only for the API that issued it. */
+    const char *remembered =
+        old.api_url && strcmp(old.api_url, s.api_url) == 0 ? old.two_factor : NULL;
+    struct http_client *c = client_for(o, s.api_url, o->contact);
+    char *user = env_or_prompt("VRCFS_USERNAME", "Username: ", 0);
+    char *password = user ? env_or_prompt("VRCFS_PASSWORD", "Password: ", 1) : NULL;
+    int rc = 1;
+    if (!user || !password) {
+        fprintf(stderr, "vrcfs: a username and password are required (or set VRCFS_USERNAME "
+                        "and VRCFS_PASSWORD)\n");
+        goto out;
+    }
+
+    int err = auth_login(c, user, password, remembered, &login);
+    if (err) {
+        explain_login_failure(err, s.api_url, login.message);
+        goto out_login;
+    }
+    s.auth = strdup(login.auth);
+    if (login.methods) {
+        if (second_factor(c, login.methods, &s.two_factor) != 0)
+            goto out_login;
+        http_client_set_cookies(c, s.auth, s.two_factor);
+    } else if (remembered) {
+        s.two_factor = strdup(remembered);
+    }
+    rc = finish_login(c, path, &s);
+out_login:
+    auth_login_clear(&login);
+out:
+    if (password)
+        explicit_bzero(password, strlen(password));
+    free(password);
+    free(user);
+    http_client_free(c);
+    session_clear(&s);
+    session_clear(&old);
+    free(path);
+    return rc;
+}
+
+int command_logout(const struct vrcfs_options *o)
+{
+    char *path = session_path(o);
+    struct session s;
+    int err = session_load(path, &s);
+    if (err) {
+        fprintf(stderr, "vrcfs: not logged in (no session at %s)\n", path);
+        free(path);
+        return err == -ENOENT ? 0 : 1;
+    }
+    struct http_client *c = client_for(o, s.api_url, o->contact);
+    http_client_set_cookies(c, s.auth, s.two_factor);
+    err = auth_logout(c);
+    if (err && err != -EACCES)
+        fprintf(stderr,
+                "vrcfs: the server did not confirm the logout (%s); the session file is "
+                "deleted anyway\n",
+                strerror(-err));
+    int rc = unlink(path) == 0 ? 0 : 1;
+    if (rc)
+        perror("vrcfs: cannot delete the session file");
+    else
+        printf("Logged out; %s deleted\n", path);
+    http_client_free(c);
+    session_clear(&s);
+    free(path);
+    return rc;
+}
+
+struct http_client *command_open_session(const struct vrcfs_options *o, struct session *s)
+{
+    char *path = session_path(o);
+    int err = session_load(path, s);
+    if (err) {
+        fprintf(stderr, "vrcfs: %s session at %s; run vrcfs login\n",
+                err == -ENOENT ? "no" : "an unreadable", path);
+        free(path);
+        return NULL;
+    }
+    free(path);
+    if (o->api_url && strcmp(o->api_url, s->api_url) != 0) {
+        fprintf(stderr, "vrcfs: the session is for %s, not %s; run vrcfs login -o api_url=%s\n",
+                s->api_url, o->api_url, o->api_url);
+        session_clear(s);
+        return NULL;
+    }
+    struct http_client *c = client_for(o, s->api_url, o->contact);
+    http_client_set_cookies(c, s->auth, s->two_factor);
+    char message[256] = "";
+    err = auth_check(c, message);
+    if (err == -EACCES) {
+        fprintf(stderr, "vrcfs: the session has expired or was logged out (%s); run vrcfs login\n",
+                message);
+    } else if (err) {
+        fprintf(stderr, "vrcfs: cannot check the session with %s: %s\n", s->api_url,
+                *message ? message : strerror(-err));
+    }
+    if (err) {
+        http_client_free(c);
+        session_clear(s);
+        return NULL;
+    }
+    return c;
+}

@@ -1,0 +1,81 @@
+/* http: the one libcurl layer. Keeps connections alive across requests and threads, sends the
+ * User-Agent VRChat requires, sends the session cookies to the API origin and nowhere else,
+ * paces API requests, times out every request, retries transient failures a bounded number of
+ * times with jittered backoff (honouring Retry-After), and counts everything in api_stats.
+ * Redirects are never followed here: callers see the 3xx and its Location. */
+#ifndef VRCFS_HTTP_H
+#define VRCFS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_config {
+    const char *api_url;    /* "https://api.vrchat.cloud/api/1", no trailing slash */
+    const char *contact;    /* the contact part of the User-Agent */
+    int rate_per_min;       /* API requests per minute; <= 0 unpaced */
+    int retries;            /* retries after the first try */
+    long connect_timeout_s; /* per connection attempt */
+    long low_speed_time_s;  /* abort a transfer slower than 1 KiB/s for this long */
+    long api_timeout_s;     /* whole-request limit for API requests (not blob transfers) */
+};
+
+/* A request body read from a file: length bytes of fd at offset, read again on a retry. */
+struct http_upload {
+    int fd;
+    uint64_t offset;
+    uint64_t length;
+};
+
+struct http_request {
+    const char *method; /* "GET", "PUT", ... */
+    const char *url;    /* absolute, or an API path starting with '/' */
+    const char *body;   /* request body, or NULL */
+    size_t body_len;
+    const char *content_type;   /* of body or upload */
+    const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
+    const char *basic_user;     /* with basic_password: HTTP Basic (login only) */
+    const char *basic_password;
+    const struct http_upload *upload; /* non-NULL: the body comes from a file */
+    void *buf;                        /* non-NULL: the response body goes here, at most buf_cap */
+    size_t buf_cap;
+    bool no_retry;
+};
+
+struct http_response {
+    long status; /* 0 when no HTTP response came */
+    char *body;  /* NUL-terminated; owned unless it is the request's buf */
+    size_t body_len;
+    char *location;       /* absolute Location of a 3xx */
+    char *etag;           /* without quotes */
+    char *set_auth;       /* value of a Set-Cookie: auth=... */
+    char *set_two_factor; /* value of a Set-Cookie: twoFactorAuth=... */
+    char message[256];    /* the server's error message, or the transport error */
+    bool owns_body;
+};
+
+struct http_client;
+
+/* Copies cfg. NULL on failure. Call curl_global_init first. */
+struct http_client *http_client_new(const struct http_config *cfg);
+void http_client_free(struct http_client *c);
+
+/* The cookies sent with every API request (either may be NULL). Copied. */
+void http_client_set_cookies(struct http_client *c, const char *auth, const char *two_factor);
+
+const char *http_client_api_url(const struct http_client *c);
+
+/* Performs req with retries. Returns 0 for a 2xx or 3xx answer, else a negative errno from
+ * errmap (status or transport) with resp filled as far as it got. Always free resp after. */
+int http_perform(struct http_client *c, const struct http_request *req, struct http_response *resp);
+
+void http_response_free(struct http_response *resp);
+
+/* True when url has the same scheme, host and port as api_url: the only place cookies go. */
+bool http_same_origin(const char *api_url, const char *url);
+
+/* The server's message from an error body: {"error":{"message":...}}, {"error":"..."}, or the
+ * first line of a text body; JSON-quoted messages lose their quotes. */
+void http_error_message(const char *body, size_t len, char *out, size_t out_len);
+
+#endif
