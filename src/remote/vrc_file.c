@@ -1,0 +1,176 @@
+#include "remote/vrc_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const data_kind_names[VRC_DATA_KINDS] = {"file", "signature", "delta"};
+
+const char *vrc_data_kind_name(enum vrc_data_kind k)
+{
+    return data_kind_names[k];
+}
+
+time_t vrc_parse_time(const char *s)
+{
+    struct tm tm = {0};
+    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+        return 0;
+    return timegm(&tm);
+}
+
+static enum vrc_status parse_status(json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (!s)
+        return VRC_STATUS_OTHER;
+    if (strcmp(s, "complete") == 0)
+        return VRC_STATUS_COMPLETE;
+    if (strcmp(s, "waiting") == 0)
+        return VRC_STATUS_WAITING;
+    if (strcmp(s, "queued") == 0)
+        return VRC_STATUS_QUEUED;
+    return VRC_STATUS_OTHER;
+}
+
+static char *dup_or(json_t *obj, const char *key, const char *fallback)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return strdup(v ? v : fallback);
+}
+
+static void parse_data(json_t *obj, struct vrc_file_data *d)
+{
+    if (!json_is_object(obj))
+        return;
+    d->present = true;
+    const char *category = json_string_value(json_object_get(obj, "category"));
+    d->multipart = category && strcmp(category, "multipart") == 0;
+    d->status = parse_status(json_object_get(obj, "status"));
+    json_int_t size = json_integer_value(json_object_get(obj, "sizeInBytes"));
+    d->size = size > 0 ? (uint64_t)size : 0;
+    const char *md5 = json_string_value(json_object_get(obj, "md5"));
+    if (md5 && strlen(md5) < sizeof d->md5)
+        strcpy(d->md5, md5);
+    d->url = dup_or(obj, "url", "");
+    d->upload_id = dup_or(obj, "uploadId", "");
+}
+
+static void parse_version(json_t *obj, struct vrc_file_version *v)
+{
+    v->version = (int)json_integer_value(json_object_get(obj, "version"));
+    v->status = parse_status(json_object_get(obj, "status"));
+    v->deleted = json_is_true(json_object_get(obj, "deleted"));
+    v->created_at = vrc_parse_time(json_string_value(json_object_get(obj, "created_at")));
+    for (int k = 0; k < VRC_DATA_KINDS; k++)
+        parse_data(json_object_get(obj, data_kind_names[k]), &v->data[k]);
+}
+
+struct vrc_file *vrc_file_parse(json_t *obj, char *err, size_t err_len)
+{
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    if (!json_is_object(obj) || !id || !*id) {
+        snprintf(err, err_len, "not a File object (no \"id\")");
+        return NULL;
+    }
+    struct vrc_file *f = calloc(1, sizeof *f);
+    if (!f)
+        goto oom;
+    atomic_init(&f->refs, 1);
+    f->id = strdup(id);
+    f->name = dup_or(obj, "name", "");
+    f->extension = dup_or(obj, "extension", "");
+    f->mime_type = dup_or(obj, "mimeType", "application/octet-stream");
+    f->owner_id = dup_or(obj, "ownerId", "");
+    json_t *tags = json_object_get(obj, "tags");
+    f->tags = calloc(json_array_size(tags) + 1, sizeof *f->tags);
+    json_t *versions = json_object_get(obj, "versions");
+    f->versions = calloc(json_array_size(versions) + 1, sizeof *f->versions);
+    f->json = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!f->tags || !f->versions || !f->json)
+        goto oom;
+    size_t i;
+    json_t *v;
+    json_array_foreach(tags, i, v)
+    {
+        if (json_is_string(v))
+            f->tags[f->ntags++] = strdup(json_string_value(v));
+    }
+    json_array_foreach(versions, i, v)
+    {
+        if (json_is_object(v))
+            parse_version(v, &f->versions[f->nversions++]);
+    }
+    f->json_len = strlen(f->json);
+    /* file.json ends with a newline, as a text file should. */
+    char *with_newline = realloc(f->json, f->json_len + 2);
+    if (!with_newline)
+        goto oom;
+    f->json = with_newline;
+    f->json[f->json_len++] = '\n';
+    f->json[f->json_len] = '\0';
+    return f;
+oom:
+    snprintf(err, err_len, "out of memory");
+    vrc_file_unref(f);
+    return NULL;
+}
+
+struct vrc_file *vrc_file_ref(struct vrc_file *f)
+{
+    atomic_fetch_add(&f->refs, 1);
+    return f;
+}
+
+void vrc_file_unref(struct vrc_file *f)
+{
+    if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < f->ntags; i++)
+        free(f->tags[i]);
+    for (size_t i = 0; i < f->nversions; i++) {
+        for (int k = 0; k < VRC_DATA_KINDS; k++) {
+            free(f->versions[i].data[k].url);
+            free(f->versions[i].data[k].upload_id);
+        }
+    }
+    free(f->tags);
+    free(f->versions);
+    free(f->json);
+    free(f->id);
+    free(f->name);
+    free(f->extension);
+    free(f->mime_type);
+    free(f->owner_id);
+    free(f);
+}
+
+const struct vrc_file_version *vrc_file_version(const struct vrc_file *f, int n)
+{
+    for (size_t i = 0; n >= 1 && i < f->nversions; i++) {
+        const struct vrc_file_version *v = &f->versions[i];
+        if (v->version == n && !v->deleted && v->status == VRC_STATUS_COMPLETE)
+            return v;
+    }
+    return NULL;
+}
+
+int vrc_file_latest(const struct vrc_file *f)
+{
+    int latest = 0;
+    for (size_t i = 0; i < f->nversions; i++) {
+        const struct vrc_file_version *v = &f->versions[i];
+        if (v->version > latest && !v->deleted && v->status == VRC_STATUS_COMPLETE)
+            latest = v->version;
+    }
+    return latest;
+}
+
+int vrc_file_newest(const struct vrc_file *f)
+{
+    int newest = 0;
+    for (size_t i = 0; i < f->nversions; i++)
+        if (f->versions[i].version > newest && !f->versions[i].deleted)
+            newest = f->versions[i].version;
+    return newest;
+}

@@ -1,0 +1,25 @@
+/* vfs: the mounted filesystem. Runs the FUSE session until unmount. */
+#ifndef VRCFS_VFS_H
+#define VRCFS_VFS_H
+
+#include "remote/http.h"
+
+#include <fuse.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vfs_config {
+    double cache_ttl;      /* seconds a listing or File stays fresh */
+    size_t cache_entries;  /* metadata LRU cap */
+    const char *cache_dir; /* staging for uploads */
+    uint64_t cache_size;   /* bytes of staging allowed */
+    uint64_t part_size;    /* multipart part size */
+    const char *user_id;   /* the logged-in user */
+    bool foreground;
+};
+
+/* Mounts with args (FUSE options and the mountpoint), serves until unmounted, and returns the
+ * process exit code. http carries a checked session. */
+int vfs_run(struct fuse_args *args, const struct vfs_config *cfg, struct http_client *http);
+
+#endif

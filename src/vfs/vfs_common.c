@@ -1,0 +1,85 @@
+/* vfs_common: the small pieces every module of src/vfs uses: attributes and in-memory files. */
+#include "vfs/vfs_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vfs *vfs_current(void)
+{
+    return fuse_get_context()->private_data;
+}
+
+static void stat_common(const struct vfs *v, struct stat *st, time_t mtime)
+{
+    memset(st, 0, sizeof *st);
+    st->st_uid = v->uid;
+    st->st_gid = v->gid;
+    st->st_mtime = st->st_ctime = st->st_atime = mtime ? mtime : v->mount_time;
+    st->st_blksize = 128 * 1024;
+}
+
+void vfs_stat_dir(const struct vfs *v, struct stat *st, time_t mtime)
+{
+    stat_common(v, st, mtime);
+    st->st_mode = S_IFDIR | 0755;
+    st->st_nlink = 2;
+}
+
+void vfs_stat_file(const struct vfs *v, struct stat *st, off_t size, mode_t mode, time_t mtime)
+{
+    stat_common(v, st, mtime);
+    st->st_mode = S_IFREG | mode;
+    st->st_nlink = 1;
+    st->st_size = size;
+    st->st_blocks = (size + 511) / 512;
+}
+
+void vfs_stat_link(const struct vfs *v, struct stat *st, size_t target_len, time_t mtime)
+{
+    stat_common(v, st, mtime);
+    st->st_mode = S_IFLNK | 0777;
+    st->st_nlink = 1;
+    st->st_size = (off_t)target_len;
+}
+
+struct buffer_handle {
+    struct vfs_handle base;
+    char *data;
+    size_t len;
+};
+
+static int buffer_read(struct vfs_handle *h, char *buf, size_t size, off_t off)
+{
+    struct buffer_handle *b = (struct buffer_handle *)h;
+    if (off < 0 || (size_t)off >= b->len)
+        return 0;
+    size_t n = b->len - (size_t)off < size ? b->len - (size_t)off : size;
+    memcpy(buf, b->data + off, n);
+    return (int)n;
+}
+
+static void buffer_release(struct vfs_handle *h)
+{
+    struct buffer_handle *b = (struct buffer_handle *)h;
+    free(b->data);
+    free(b);
+}
+
+static const struct vfs_handle_ops buffer_ops = {
+    .read = buffer_read,
+    .release = buffer_release,
+};
+
+struct vfs_handle *vfs_buffer_handle_new(char *data, size_t len)
+{
+    struct buffer_handle *b = calloc(1, sizeof *b);
+    if (!b) {
+        free(data);
+        return NULL;
+    }
+    b->base.ops = &buffer_ops;
+    b->data = data;
+    b->len = len;
+    return &b->base;
+}
