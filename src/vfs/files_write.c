@@ -1,77 +1,1696 @@
-/* Placeholder until the write side lands (issue 4): the tree is read-only. */
+/* files_write: the write side of /files (CONTRACT.md 4 and 5).
+ *
+ * Every name written through the mount is a "stage": a data file under <cache_dir>/staging,
+ * the librsync signature being built next to it, and a small JSON sidecar (staging.h) that says
+ * what the data is for, so that a later mount can finish what a killed one left. Writes go to
+ * the staged file and, while they arrive in order, through the digest (MD5 + signature), so that
+ * close does not read the file again. flush (close) and fsync upload a stage whose content
+ * changed since its last upload; rename of a temporary name onto a real one uploads too.
+ *
+ * Locking: w->lock guards the lists (stages, links, kept leftovers), each stage's identity and
+ * reference count, and the cache_size budget. s->lock guards a stage's content. The order is
+ * s->lock, then w->lock; never the other way round. An upload runs without either lock held,
+ * with s->uploading set so that writers wait for it instead of changing the bytes being sent. */
 #include "vfs/files_write.h"
 
+#include "log.h"
+#include "remote/file_digest.h"
+#include "remote/files_api.h"
+#include "remote/upload.h"
+#include "vfs/files_meta.h"
+#include "vfs/names.h"
+#include "vfs/staging.h"
+
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STAGING_SUBDIR "staging"
+#define DOWNLOAD_CHUNK (4u << 20)
+/* How long a created File's name stays a regular file after its last close and its last
+ * getattr, before it becomes the symlink to file_<id>/<alias>: longer than the kernel keeps
+ * entries and attributes (vfs.c: 1 s). A kernel that still holds the name as a regular file
+ * and is answered with a symlink fails that stat with EIO; once both have expired it looks
+ * the name up again and takes the new type without a fuss. */
+#define LINGER_S 2.0
+
+/* What stats.json says about a stage. */
+enum phase { PHASE_WRITING, PHASE_QUEUED, PHASE_UPLOADING, PHASE_FAILED, PHASE_DONE };
+static const char *const phase_names[] = {"staged", "queued", "uploading", "failed", "done"};
+
+struct stage {
+    /* Under w->lock. */
+    struct stage *next;
+    char stem[STAGING_STEM_LEN + 1];
+    struct staging_record rec; /* identity (kind, dir, name, file_id, ...) and disk state */
+    int refs;                  /* handles, uploads and callers holding it */
+    int handles;               /* open file handles */
+    bool listed;               /* visible under its name (false once unlinked or replaced) */
+    bool recover;              /* waiting for the recovery worker */
+    bool slot;                 /* holds the one-upload-per-File slot */
+    bool lingering;            /* a created File's name, closed, waiting to become its link */
+    double last_shown;         /* when getattr last answered for it (monotonic seconds) */
+    uint64_t accounted;        /* bytes counted in w->space */
+
+    /* Under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int fd;
+    FILE *sig;
+    uint64_t size;
+    bool needs_base; /* opened without O_TRUNC: the server's data is not fetched yet */
+    bool dirty;      /* changed since the last successful upload */
+    bool uploading;
+    uint64_t gen; /* bumped by every change of the content */
+    struct file_digest *digest;
+    struct staging_hash hash;
+    time_t mtime;
+
+    /* Read without a lock, for stats.json. */
+    atomic_int phase;
+    atomic_int last_err;
+    atomic_uint_fast64_t done, total;
+};
+
+struct local_link {
+    struct local_link *next;
+    char name[NAME_MAX + 1]; /* in /files */
+    char *target;            /* "file_<id>/<alias>" */
+};
+
+/* Data a previous run left that this one neither uploads nor throws away. */
+struct kept {
+    struct kept *next;
+    char *path; /* in the mount, as far as known */
+    char *data_path;
+    uint64_t size;
+    const char *why;
+};
+
+struct files_write_state {
+    struct vfs *v;
+    char *dir; /* <cache_dir>/staging */
+    pthread_mutex_t lock;
+    pthread_cond_t slots; /* signalled when an upload gives its File slot back */
+    struct staging_space space;
+    struct stage *stages;
+    struct local_link *links;
+    struct kept *kept;
+    /* The recovery worker: started once the process will not fork any more. */
+    bool worker_needed;
+    bool worker_started;
+    pid_t worker_pid;
+    pthread_t worker;
+};
+
+struct write_handle {
+    struct vfs_handle base;
+    struct files_write_state *w;
+    struct stage *s;
+    bool can_write;
+};
+
+/* --- small helpers -------------------------------------------------------------------------- */
+
+static char *stage_path(const struct files_write_state *w, const struct stage *s, const char *ext)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s.%s", w->dir, s->stem, ext) < 0)
+        return NULL;
+    return p;
+}
+
+/* The stage's place in the mount, for the log and stats.json. */
+static void mount_path(const struct staging_record *r, char *out, size_t len)
+{
+    if (*r->dir)
+        snprintf(out, len, "/files/%s/%s", r->dir, r->name);
+    else
+        snprintf(out, len, "/files/%s", r->name);
+}
+
+static const char *dir_of(const struct vfs_path *p)
+{
+    return p->kind == VP_FILE_NAME ? p->file_id : "";
+}
+
+/* Writes the sidecar atomically (temp file and rename), so a crash leaves the old or the new. */
+static int sidecar_write(const struct files_write_state *w, const struct stage *s,
+                         const struct staging_record *r)
+{
+    char *path = stage_path(w, s, "json");
+    char *tmp = stage_path(w, s, "json.tmp");
+    json_t *obj = staging_record_to_json(r);
+    int err = path && tmp && obj ? 0 : -ENOMEM;
+    if (!err && json_dump_file(obj, tmp, JSON_INDENT(2)) != 0)
+        err = -EIO;
+    if (!err && rename(tmp, path) != 0)
+        err = -errno;
+    if (err) {
+        log_warn("staging: cannot write %s (%s)", path ? path : s->stem, strerror(-err));
+        if (tmp)
+            unlink(tmp);
+    }
+    json_decref(obj);
+    free(path);
+    free(tmp);
+    return err;
+}
+
+/* Saves the stage's record with state set. Called with s->lock held. */
+static void sidecar_save(struct files_write_state *w, struct stage *s, enum staging_state state)
+{
+    pthread_mutex_lock(&w->lock);
+    s->rec.state = state;
+    s->rec.time = (int64_t)time(NULL);
+    struct staging_record r = s->rec;
+    pthread_mutex_unlock(&w->lock);
+    sidecar_write(w, s, &r);
+}
+
+static void remove_files(const struct files_write_state *w, const struct stage *s)
+{
+    const char *exts[] = {"data", "sig", "json", "json.tmp"};
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        char *p = stage_path(w, s, exts[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+}
+
+/* Frees a stage nobody refers to any more. Called with w->lock held. keep_data: leave its files
+ * on disk (data a later mount must still upload). */
+static void stage_destroy(struct files_write_state *w, struct stage *s, bool keep_data)
+{
+    staging_space_resize(&w->space, s->accounted, 0);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->sig)
+        fclose(s->sig);
+    file_digest_abort(s->digest);
+    if (!keep_data)
+        remove_files(w, s);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+static void unlist(struct files_write_state *w, struct stage *s)
+{
+    for (struct stage **pp = &w->stages; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    s->next = NULL;
+    s->listed = false;
+}
+
+/* The stage visible at dir/name (the newest, should a recovery have left two). w->lock held. */
+static struct stage *find_stage(struct files_write_state *w, const char *dir, const char *name)
+{
+    for (struct stage *s = w->stages; s; s = s->next)
+        if (s->listed && strcmp(s->rec.dir, dir) == 0 && strcmp(s->rec.name, name) == 0)
+            return s;
+    return NULL;
+}
+
+static struct local_link *find_link(struct files_write_state *w, const char *name)
+{
+    for (struct local_link *l = w->links; l; l = l->next)
+        if (strcmp(l->name, name) == 0)
+            return l;
+    return NULL;
+}
+
+static void remove_link(struct files_write_state *w, struct local_link *gone)
+{
+    for (struct local_link **pp = &w->links; *pp; pp = &(*pp)->next) {
+        if (*pp == gone) {
+            *pp = gone->next;
+            free(gone->target);
+            free(gone);
+            return;
+        }
+    }
+}
+
+/* Drops one reference; the last one frees a stage that has nothing left to do: unlinked, or
+ * uploaded and closed. A temporary file lives until it is unlinked or renamed; a stage whose
+ * upload failed stays (visible, and on disk) for the next close or the next mount. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A created File's stage, uploaded and closed: its name turns into a symlink (LINGER_S). */
+static bool becomes_link(const struct stage *s)
+{
+    return s->listed && s->rec.kind == STAGING_NEW && *s->rec.file_id && !s->dirty;
+}
+
+static void stage_put(struct files_write_state *w, struct stage *s)
+{
+    pthread_mutex_lock(&w->lock);
+    if (--s->refs == 0 && !s->recover) {
+        if (becomes_link(s)) {
+            s->lingering = true;
+            s->last_shown = now_s();
+        } else if (!s->listed || (s->rec.kind != STAGING_TEMP && !s->dirty)) {
+            if (s->listed)
+                unlist(w, s);
+            stage_destroy(w, s, false);
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Frees lingering stages whose time is up, so that their links show. w->lock held. */
+static void sweep(struct files_write_state *w)
+{
+    double now = now_s();
+    for (struct stage *s = w->stages, *next; s; s = next) {
+        next = s->next;
+        if (s->lingering && s->refs == 0 && now > s->last_shown + LINGER_S) {
+            unlist(w, s);
+            stage_destroy(w, s, false);
+        }
+    }
+}
+
+/* Counts the staged file as size bytes against cache_size. s->lock held. */
+static int account(struct files_write_state *w, struct stage *s, uint64_t size)
+{
+    pthread_mutex_lock(&w->lock);
+    int err = staging_space_resize(&w->space, s->accounted, size);
+    if (!err)
+        s->accounted = size;
+    uint64_t used = w->space.used, limit = w->space.limit;
+    pthread_mutex_unlock(&w->lock);
+    if (err)
+        log_warn("staging: %" PRIu64 " bytes would pass cache_size (%" PRIu64 " of %" PRIu64
+                 " in use): ENOSPC",
+                 size - s->accounted, used, limit);
+    return err;
+}
+
+/* --- the digest --------------------------------------------------------------------------------
+ */
+
+static void digest_drop(struct stage *s)
+{
+    file_digest_abort(s->digest);
+    s->digest = NULL;
+    s->hash.valid = false;
+}
+
+/* A fresh digest for empty data; the signature file starts over. */
+static void digest_reset(struct stage *s)
+{
+    file_digest_abort(s->digest);
+    s->digest = NULL;
+    staging_hash_init(&s->hash);
+    if (ftruncate(fileno(s->sig), 0) == 0) {
+        rewind(s->sig);
+        s->digest = file_digest_new(s->sig);
+    }
+    if (!s->digest)
+        s->hash.valid = false; /* computed from the file at close instead */
+}
+
+static void digest_write(struct stage *s, const void *buf, uint64_t off, size_t len)
+{
+    switch (staging_hash_write(&s->hash, off, len)) {
+    case STAGING_HASH_FEED:
+        if (!s->digest || file_digest_update(s->digest, buf, len) != 0)
+            digest_drop(s);
+        break;
+    case STAGING_HASH_DROP:
+        digest_drop(s);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The md5s and sizes of the staged data and its signature: from the digest fed on the way when
+ * every write came in order, else by reading the staged file once. s->lock held. */
+static int digest_finish(struct stage *s, struct file_digest_result *out)
+{
+    if (s->digest && s->hash.valid && s->hash.hashed == s->size) {
+        int err = file_digest_finish(s->digest, out);
+        s->digest = NULL;
+        s->hash.valid = false;
+        if (!err)
+            return 0;
+    }
+    digest_drop(s);
+    if (ftruncate(fileno(s->sig), 0) != 0)
+        return -errno;
+    rewind(s->sig);
+    return file_digest_fd(s->fd, s->sig, out);
+}
+
+/* --- stages ------------------------------------------------------------------------------------
+ */
+
+static struct stage *stage_alloc(void)
+{
+    struct stage *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    atomic_init(&s->phase, PHASE_WRITING);
+    atomic_init(&s->last_err, 0);
+    atomic_init(&s->done, 0);
+    atomic_init(&s->total, 0);
+    return s;
+}
+
+/* Opens the data and signature files of a stage (new ones when create). */
+static int stage_open_files(struct files_write_state *w, struct stage *s, bool create)
+{
+    char *data = stage_path(w, s, "data");
+    char *sig = stage_path(w, s, "sig");
+    int err = data && sig ? 0 : -ENOMEM;
+    if (!err) {
+        s->fd = open(data, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
+        if (s->fd < 0)
+            err = -errno;
+    }
+    if (!err) {
+        s->sig = fopen(sig, "w+e");
+        if (!s->sig)
+            err = -errno;
+    }
+    if (err)
+        log_error("staging: cannot open %s (%s)", data ? data : s->stem, strerror(-err));
+    free(data);
+    free(sig);
+    return err;
+}
+
+/* The stage at r's place, new and empty (or, with needs_base, standing for the server's data
+ * of base_size bytes until it is read or written). Returns it with one reference, or the stage
+ * already there (with a reference too, *existed set). */
+static int stage_get_or_create(struct files_write_state *w, const struct staging_record *r,
+                               bool needs_base, uint64_t base_size, struct stage **out,
+                               bool *existed)
+{
+    *existed = false;
+    pthread_mutex_lock(&w->lock);
+    struct stage *s = find_stage(w, r->dir, r->name);
+    if (s) {
+        s->refs++;
+        pthread_mutex_unlock(&w->lock);
+        *existed = true;
+        *out = s;
+        return 0;
+    }
+    s = stage_alloc();
+    int err = s ? 0 : -ENOMEM;
+    if (!err) {
+        staging_new_stem(s->stem);
+        s->rec = *r;
+        s->rec.state = STAGING_WRITING;
+        s->rec.time = (int64_t)time(NULL);
+        err = stage_open_files(w, s, true);
+    }
+    if (!err)
+        err = sidecar_write(w, s, &s->rec);
+    if (!err) {
+        s->digest = file_digest_new(s->sig);
+        staging_hash_init(&s->hash);
+        if (!s->digest)
+            s->hash.valid = false;
+        s->needs_base = needs_base;
+        s->size = needs_base ? base_size : 0;
+        s->mtime = time(NULL);
+        s->listed = true;
+        s->refs = 1;
+        s->next = w->stages;
+        w->stages = s;
+        /* A new File's name replaces the link an earlier one left under it. */
+        struct local_link *l = !*r->dir ? find_link(w, r->name) : NULL;
+        if (l)
+            remove_link(w, l);
+    } else if (s) {
+        stage_destroy(w, s, false);
+        s = NULL;
+    }
+    pthread_mutex_unlock(&w->lock);
+    *out = s;
+    return err;
+}
+
+/* Waits until no upload runs for s; s->lock held. */
+static void wait_upload(struct stage *s)
+{
+    while (s->uploading)
+        pthread_cond_wait(&s->cond, &s->lock);
+}
+
+/* Marks s changed; the first change after an upload (or a recovery) says so on disk, so that a
+ * crash from here on leaves the data reported, never uploaded half-written. s->lock held. */
+static void mark_dirty(struct files_write_state *w, struct stage *s)
+{
+    s->gen++;
+    s->mtime = time(NULL);
+    s->dirty = true;
+    atomic_store(&s->phase, PHASE_WRITING);
+    atomic_store(&s->done, 0);
+    atomic_store(&s->total, s->size);
+    if (s->rec.state != STAGING_WRITING)
+        sidecar_save(w, s, STAGING_WRITING);
+}
+
+/* Fetches the server's current data of the File into the staged file (opened without O_TRUNC),
+ * through the digest, checking it against the version's md5. s->lock held. */
+static int fetch_base(struct files_write_state *w, struct stage *s)
+{
+    struct vfs *v = w->v;
+    struct vrc_file *f = NULL;
+    int err = files_meta_get(v, s->rec.file_id, &f);
+    if (err)
+        return err;
+    int n = vrc_file_latest(f);
+    const struct vrc_file_version *ver = n ? vrc_file_version(f, n) : NULL;
+    uint64_t total = ver ? ver->data[VRC_DATA_FILE].size : 0;
+    char want_md5[sizeof ver->data[0].md5] = "";
+    if (ver)
+        memcpy(want_md5, ver->data[VRC_DATA_FILE].md5, sizeof want_md5);
+    vrc_file_unref(f);
+    digest_reset(s);
+    if (ftruncate(s->fd, 0) != 0)
+        return -errno;
+    if (!total) {
+        s->size = 0;
+        s->needs_base = false;
+        return 0;
+    }
+    err = account(w, s, total);
+    if (err)
+        return err;
+    char *url = NULL;
+    char *buf = malloc(DOWNLOAD_CHUNK);
+    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+    err = buf && md5 && EVP_DigestInit_ex(md5, EVP_md5(), NULL) ? 0 : -ENOMEM;
+    if (!err)
+        err = files_resolve_download(v->http, s->rec.file_id, n, VRC_DATA_FILE, &url);
+    bool renewed = false;
+    for (uint64_t off = 0; !err && off < total;) {
+        size_t want = total - off < DOWNLOAD_CHUNK ? (size_t)(total - off) : DOWNLOAD_CHUNK;
+        size_t got = 0;
+        err = files_read_range(v->http, url, off, buf, want, &got);
+        if (err == -EACCES && !renewed) { /* the signed URL expired: one fresh one */
+            renewed = true;
+            free(url);
+            url = NULL;
+            err = files_resolve_download(v->http, s->rec.file_id, n, VRC_DATA_FILE, &url);
+            continue;
+        }
+        if (!err && got == 0)
+            err = -EIO; /* shorter than the File says */
+        if (!err && pwrite(s->fd, buf, got, (off_t)off) != (ssize_t)got)
+            err = -EIO;
+        if (!err) {
+            EVP_DigestUpdate(md5, buf, got);
+            digest_write(s, buf, off, got);
+            off += got;
+        }
+    }
+    if (!err && *want_md5) {
+        unsigned char raw[16];
+        char b64[DIGEST_MD5_B64_LEN + 1];
+        EVP_DigestFinal_ex(md5, raw, NULL);
+        EVP_EncodeBlock((unsigned char *)b64, raw, 16);
+        if (strcmp(b64, want_md5) != 0) {
+            log_error("%s: the current data of %s does not match its md5: not editing it",
+                      s->rec.name, s->rec.file_id);
+            err = -EIO;
+        }
+    }
+    EVP_MD_CTX_free(md5);
+    free(buf);
+    free(url);
+    if (err) {
+        if (ftruncate(s->fd, 0) != 0)
+            log_warn("staging: cannot empty %s", s->stem);
+        account(w, s, 0);
+        digest_reset(s);
+        return err;
+    }
+    s->size = total;
+    s->needs_base = false;
+    return 0;
+}
+
+static int ensure_base(struct files_write_state *w, struct stage *s)
+{
+    return s->needs_base ? fetch_base(w, s) : 0;
+}
+
+/* Sets the staged size; s->lock held, no upload running. */
+static int stage_truncate_locked(struct files_write_state *w, struct stage *s, uint64_t size)
+{
+    int err = 0;
+    if (s->needs_base && size == 0) {
+        /* open(O_TRUNC) arrives as open and then truncate to 0 (no atomic_o_trunc): the
+         * server's data is not needed at all. */
+        s->needs_base = false;
+        s->size = 0;
+    }
+    if (s->needs_base && (err = fetch_base(w, s)) != 0)
+        return err;
+    if (size > s->accounted && (err = account(w, s, size)) != 0)
+        return err;
+    if (ftruncate(s->fd, (off_t)size) != 0)
+        return -errno;
+    switch (staging_hash_truncate(&s->hash, size)) {
+    case STAGING_HASH_RESET:
+        digest_reset(s);
+        break;
+    case STAGING_HASH_DROP:
+        digest_drop(s);
+        break;
+    default:
+        break;
+    }
+    s->size = size;
+    account(w, s, size);
+    mark_dirty(w, s);
+    return 0;
+}
+
+static int stage_truncate(struct files_write_state *w, struct stage *s, uint64_t size)
+{
+    pthread_mutex_lock(&s->lock);
+    wait_upload(s);
+    int err = stage_truncate_locked(w, s, size);
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+static void on_progress(void *arg, uint64_t done, uint64_t total)
+{
+    struct stage *s = arg;
+    atomic_store(&s->done, done);
+    atomic_store(&s->total, total);
+}
+
+/* Takes the upload slot of s's File: two stages (an alias and a created File's name, or a
+ * recovery and a new write) never upload versions of one File at once, because each would
+ * delete the other's waiting version. */
+static void slot_take(struct files_write_state *w, struct stage *s)
+{
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        bool busy = false;
+        for (struct stage *o = w->stages; o && *s->rec.file_id; o = o->next)
+            if (o != s && o->slot && strcmp(o->rec.file_id, s->rec.file_id) == 0)
+                busy = true;
+        if (!busy)
+            break;
+        pthread_cond_wait(&w->slots, &w->lock);
+    }
+    s->slot = true;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void slot_give(struct files_write_state *w, struct stage *s)
+{
+    pthread_mutex_lock(&w->lock);
+    s->slot = false;
+    pthread_cond_broadcast(&w->slots);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Leaves /files/<name> as a symlink to where the created File lives. */
+static void add_link(struct files_write_state *w, const char *name, const struct vrc_file *f)
+{
+    char *alias = names_alias(f->name, f->extension);
+    char *target = NULL;
+    if (!alias || asprintf(&target, "%s/%s", f->id, alias) < 0)
+        target = NULL;
+    free(alias);
+    struct local_link *l = target ? calloc(1, sizeof *l) : NULL;
+    if (!l) {
+        free(target);
+        return;
+    }
+    snprintf(l->name, sizeof l->name, "%s", name);
+    l->target = target;
+    pthread_mutex_lock(&w->lock);
+    struct local_link *old = find_link(w, name);
+    if (old)
+        remove_link(w, old);
+    l->next = w->links;
+    w->links = l;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* The upload itself, no lock held: a new File first when there is none yet, then the version. */
+static int stage_send(struct files_write_state *w, struct stage *s, const struct staging_record *r,
+                      const struct file_digest_result *d, struct vrc_file **out)
+{
+    struct vfs *v = w->v;
+    char file_id[VFS_ID_MAX];
+    snprintf(file_id, sizeof file_id, "%s", r->file_id);
+    if (!*file_id) {
+        struct vrc_file *created = NULL;
+        int err = upload_create_file(v->http, r->new_name, r->extension, r->mime, &created);
+        if (err)
+            return err;
+        files_meta_learn(v, created);
+        snprintf(file_id, sizeof file_id, "%s", created->id);
+        vrc_file_unref(created);
+        /* Remembered at once: a crash from here on uploads into this File, not a second one. */
+        pthread_mutex_lock(&s->lock);
+        pthread_mutex_lock(&w->lock);
+        snprintf(s->rec.file_id, sizeof s->rec.file_id, "%s", file_id);
+        struct staging_record now = s->rec;
+        pthread_mutex_unlock(&w->lock);
+        sidecar_write(w, s, &now);
+        pthread_mutex_unlock(&s->lock);
+    }
+    struct upload_source src = {
+        .data_fd = s->fd, .sig_fd = fileno(s->sig), .digest = d, .mime = r->mime};
+    struct upload_options opt = {
+        .part_size = v->cfg.part_size, .progress = on_progress, .progress_arg = s};
+    return upload_new_version(v->http, file_id, &src, &opt, out, NULL);
+}
+
+/* Uploads s if its content changed since the last upload; 0 when there was nothing to do. The
+ * result is what close() and fsync() return. */
+static int stage_upload(struct files_write_state *w, struct stage *s)
+{
+    pthread_mutex_lock(&s->lock);
+    wait_upload(s);
+    pthread_mutex_lock(&w->lock);
+    bool skip = !s->listed || s->rec.kind == STAGING_TEMP;
+    pthread_mutex_unlock(&w->lock);
+    if (skip || !s->dirty) {
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+    }
+    char where[PATH_MAX];
+    mount_path(&s->rec, where, sizeof where);
+    struct file_digest_result d;
+    int err = digest_finish(s, &d);
+    if (!err && fflush(s->sig) != 0)
+        err = -EIO;
+    if (err) {
+        pthread_mutex_unlock(&s->lock);
+        log_error("%s: cannot compute its md5 and signature (%s)", where, strerror(-err));
+        return err;
+    }
+    uint64_t gen = s->gen;
+    s->uploading = true;
+    atomic_store(&s->done, 0);
+    atomic_store(&s->total, d.size + d.sig_size);
+    atomic_store(&s->phase, PHASE_UPLOADING);
+    pthread_mutex_lock(&w->lock);
+    s->rec.size = d.size;
+    snprintf(s->rec.md5, sizeof s->rec.md5, "%s", d.md5_b64);
+    pthread_mutex_unlock(&w->lock);
+    sidecar_save(w, s, STAGING_CLOSED);
+    pthread_mutex_lock(&w->lock);
+    struct staging_record r = s->rec;
+    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_unlock(&s->lock);
+
+    log_info("%s: uploading %" PRIu64 " bytes", where, d.size);
+    slot_take(w, s);
+    struct vrc_file *f = NULL;
+    err = stage_send(w, s, &r, &d, &f);
+    slot_give(w, s);
+
+    pthread_mutex_lock(&s->lock);
+    s->uploading = false;
+    pthread_cond_broadcast(&s->cond);
+    atomic_store(&s->last_err, err);
+    if (!err) {
+        files_meta_learn(w->v, f);
+        if (s->gen == gen) {
+            s->dirty = false;
+            atomic_store(&s->phase, PHASE_DONE);
+            sidecar_save(w, s, STAGING_UPLOADED);
+        }
+        if (r.kind == STAGING_NEW)
+            add_link(w, r.name, f);
+        log_info("%s: uploaded as a new version of %s", where, f->id);
+        vrc_file_unref(f);
+    } else {
+        atomic_store(&s->phase, PHASE_FAILED);
+        char *data = stage_path(w, s, "data");
+        log_error("%s: the upload failed (%s); the data is kept at %s and is uploaded again on "
+                  "the next close or mount",
+                  where, strerror(-err), data ? data : s->stem);
+        free(data);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+/* --- recovery ----------------------------------------------------------------------------------
+ */
+
+/* True when the File's newest complete version already holds what r describes (vrcfs was killed
+ * after the upload finished and before it noted so). */
+static bool already_uploaded(struct files_write_state *w, const struct staging_record *r)
+{
+    if (!*r->file_id || !*r->md5)
+        return false;
+    struct vrc_file *f = NULL;
+    if (files_get(w->v->http, r->file_id, &f) != 0)
+        return false;
+    const struct vrc_file_version *ver = vrc_file_version(f, vrc_file_latest(f));
+    bool same = ver && ver->data[VRC_DATA_FILE].size == r->size &&
+                strcmp(ver->data[VRC_DATA_FILE].md5, r->md5) == 0;
+    if (same)
+        files_meta_learn(w->v, f);
+    vrc_file_unref(f);
+    return same;
+}
+
+/* Takes the oldest stage waiting for recovery, with a reference. */
+static struct stage *next_recovery(struct files_write_state *w)
+{
+    struct stage *pick = NULL;
+    pthread_mutex_lock(&w->lock);
+    for (struct stage *s = w->stages; s; s = s->next)
+        if (s->recover && (!pick || s->rec.time < pick->rec.time))
+            pick = s;
+    if (pick) {
+        pick->recover = false;
+        pick->refs++;
+    } else {
+        w->worker_needed = false;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return pick;
+}
+
+static void *recovery_worker(void *arg)
+{
+    struct files_write_state *w = arg;
+    struct stage *s;
+    while ((s = next_recovery(w))) {
+        char where[PATH_MAX];
+        mount_path(&s->rec, where, sizeof where);
+        if (already_uploaded(w, &s->rec)) {
+            log_info("%s: left staged by an earlier run, and already on the server", where);
+            pthread_mutex_lock(&s->lock);
+            s->dirty = false;
+            atomic_store(&s->phase, PHASE_DONE);
+            sidecar_save(w, s, STAGING_UPLOADED);
+            pthread_mutex_unlock(&s->lock);
+        } else {
+            log_info("%s: uploading what an earlier run left staged", where);
+            stage_upload(w, s);
+        }
+        stage_put(w, s);
+    }
+    return NULL;
+}
+
+/* Starts the recovery worker once: at init in the foreground, else from the first call after
+ * the daemon forked (a thread started before fork would not exist in the daemon). */
+static void ensure_worker(struct files_write_state *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    if (w->worker_needed && (!w->worker_started || w->worker_pid != getpid())) {
+        if (pthread_create(&w->worker, NULL, recovery_worker, w) == 0) {
+            w->worker_started = true;
+            w->worker_pid = getpid();
+        } else {
+            log_error("staging: cannot start the recovery of staged uploads");
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void keep_leftover(struct files_write_state *w, const char *path, const char *data_path,
+                          uint64_t size, const char *why)
+{
+    struct kept *k = calloc(1, sizeof *k);
+    if (!k)
+        return;
+    k->path = strdup(path);
+    k->data_path = strdup(data_path);
+    k->size = size;
+    k->why = why;
+    k->next = w->kept;
+    w->kept = k;
+    /* It still takes disk space, over the limit or not (new writes then get ENOSPC). */
+    w->space.used += size;
+    log_warn("%s: %s; its data (%" PRIu64 " bytes) is kept at %s and is not uploaded", path, why,
+             size, data_path);
+}
+
+/* Looks at one sidecar a previous run left. */
+static void recover_one(struct files_write_state *w, const char *stem)
+{
+    struct stage probe = {0};
+    snprintf(probe.stem, sizeof probe.stem, "%s", stem);
+    char *json_path = stage_path(w, &probe, "json");
+    char *data_path = stage_path(w, &probe, "data");
+    if (!json_path || !data_path)
+        goto out;
+    json_t *obj = json_load_file(json_path, 0, NULL);
+    struct staging_record r;
+    int bad = staging_record_from_json(obj, &r);
+    json_decref(obj);
+    struct stat st;
+    bool have = stat(data_path, &st) == 0 && S_ISREG(st.st_mode);
+    uint64_t size = have ? (uint64_t)st.st_size : 0;
+    char where[PATH_MAX];
+    if (bad) {
+        if (have)
+            keep_leftover(w, "(unknown)", data_path, size,
+                          "its sidecar is unreadable, so vrcfs cannot tell where it belongs");
+        goto out;
+    }
+    mount_path(&r, where, sizeof where);
+    switch (staging_recovery_action(&r, have, size)) {
+    case STAGING_ACT_DISCARD:
+        if (r.kind == STAGING_TEMP && have)
+            log_info("%s: removing a temporary file an earlier run left", where);
+        remove_files(w, &probe);
+        break;
+    case STAGING_ACT_KEEP:
+        keep_leftover(w, where, data_path, size,
+                      "vrcfs stopped while it was being written, so it may be incomplete");
+        break;
+    case STAGING_ACT_UPLOAD: {
+        struct stage *s = stage_alloc();
+        if (!s)
+            break;
+        memcpy(s->stem, probe.stem, sizeof s->stem);
+        s->rec = r;
+        if (stage_open_files(w, s, false) != 0) {
+            stage_destroy(w, s, true);
+            keep_leftover(w, where, data_path, size, "it cannot be opened");
+            break;
+        }
+        s->hash.valid = false; /* the signature is made again from the data */
+        s->size = size;
+        s->accounted = size;
+        staging_space_resize(&w->space, 0, size);
+        s->dirty = true;
+        s->mtime = (time_t)r.time;
+        s->listed = true;
+        s->recover = true;
+        atomic_store(&s->phase, PHASE_QUEUED);
+        s->next = w->stages;
+        w->stages = s;
+        w->worker_needed = true;
+        log_info("%s: an earlier run left it staged (%s); it will be uploaded", where, data_path);
+        break;
+    }
+    }
+out:
+    free(json_path);
+    free(data_path);
+}
+
+/* Finds what earlier runs left in the staging directory. Called before any other thread runs. */
+static void recover_scan(struct files_write_state *w)
+{
+    DIR *d = opendir(w->dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char stem[STAGING_STEM_LEN + 1];
+        const char *dot = strchr(e->d_name, '.');
+        if (!dot || (size_t)(dot - e->d_name) != STAGING_STEM_LEN)
+            continue;
+        snprintf(stem, sizeof stem, "%.*s", STAGING_STEM_LEN, e->d_name);
+        if (!staging_is_stem(stem))
+            continue;
+        if (strcmp(dot, ".json") == 0) {
+            recover_one(w, stem);
+        } else if (strcmp(dot, ".data") == 0) {
+            char *json = NULL;
+            if (asprintf(&json, "%s/%s.json", w->dir, stem) >= 0 && access(json, F_OK) != 0) {
+                char *data = NULL;
+                struct stat st;
+                if (asprintf(&data, "%s/%s", w->dir, e->d_name) >= 0 && stat(data, &st) == 0)
+                    keep_leftover(w, "(unknown)", data, (uint64_t)st.st_size,
+                                  "it has no sidecar, so vrcfs cannot tell where it belongs");
+                free(data);
+            }
+            free(json);
+        }
+    }
+    closedir(d);
+}
+
+/* mkdir -p with mode for the directories it makes. */
+static int make_dirs(const char *path, mode_t mode)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -ENOMEM;
+    int err = 0;
+    for (char *c = p + 1; !err; c++) {
+        bool end = *c == '\0';
+        if (*c != '/' && !end)
+            continue;
+        *c = '\0';
+        if (mkdir(p, mode) != 0 && errno != EEXIST)
+            err = -errno;
+        if (end)
+            break;
+        *c = '/';
+    }
+    free(p);
+    return err;
+}
+
+/* --- handles ---------------------------------------------------------------------------------- */
+
+static int wh_read(struct vfs_handle *h, char *buf, size_t size, off_t off)
+{
+    struct write_handle *wh = (struct write_handle *)h;
+    struct stage *s = wh->s;
+    pthread_mutex_lock(&s->lock);
+    int err = ensure_base(wh->w, s);
+    ssize_t n = err ? err : pread(s->fd, buf, size, off);
+    if (n < 0 && !err)
+        n = -errno;
+    pthread_mutex_unlock(&s->lock);
+    return (int)n;
+}
+
+static int wh_write(struct vfs_handle *h, const char *buf, size_t size, off_t off)
+{
+    struct write_handle *wh = (struct write_handle *)h;
+    struct stage *s = wh->s;
+    if (!wh->can_write)
+        return -EBADF;
+    if (off < 0)
+        return -EINVAL;
+    pthread_mutex_lock(&s->lock);
+    wait_upload(s);
+    int err = ensure_base(wh->w, s);
+    uint64_t end = (uint64_t)off + size;
+    if (!err && end > s->accounted)
+        err = account(wh->w, s, end);
+    ssize_t n = 0;
+    if (!err) {
+        n = pwrite(s->fd, buf, size, off);
+        if (n < 0)
+            err = -errno;
+    }
+    if (!err) {
+        digest_write(s, buf, (uint64_t)off, (size_t)n);
+        if ((uint64_t)off + (uint64_t)n > s->size)
+            s->size = (uint64_t)off + (uint64_t)n;
+        mark_dirty(wh->w, s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return err ? err : (int)n;
+}
+
+static int wh_flush(struct vfs_handle *h)
+{
+    struct write_handle *wh = (struct write_handle *)h;
+    return wh->can_write ? stage_upload(wh->w, wh->s) : 0;
+}
+
+static int wh_truncate(struct vfs_handle *h, off_t size)
+{
+    struct write_handle *wh = (struct write_handle *)h;
+    if (size < 0)
+        return -EINVAL;
+    return stage_truncate(wh->w, wh->s, (uint64_t)size);
+}
+
+static void stat_stage(struct files_write_state *w, struct stage *s, struct stat *st)
+{
+    pthread_mutex_lock(&s->lock);
+    vfs_stat_file(w->v, st, (off_t)s->size, 0644, s->mtime);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int wh_getattr(struct vfs_handle *h, struct stat *st)
+{
+    struct write_handle *wh = (struct write_handle *)h;
+    stat_stage(wh->w, wh->s, st);
+    return 0;
+}
+
+static void wh_release(struct vfs_handle *h)
+{
+    struct write_handle *wh = (struct write_handle *)h;
+    pthread_mutex_lock(&wh->w->lock);
+    wh->s->handles--;
+    pthread_mutex_unlock(&wh->w->lock);
+    stage_put(wh->w, wh->s);
+    free(wh);
+}
+
+static const struct vfs_handle_ops write_ops = {
+    .read = wh_read,
+    .write = wh_write,
+    .flush = wh_flush,
+    .fsync = wh_flush,
+    .truncate = wh_truncate,
+    .getattr = wh_getattr,
+    .release = wh_release,
+};
+
+/* Gives the caller's reference on s to a new handle in fi. */
+static int handle_new(struct files_write_state *w, struct stage *s, struct fuse_file_info *fi)
+{
+    struct write_handle *wh = calloc(1, sizeof *wh);
+    if (!wh) {
+        stage_put(w, s);
+        return -ENOMEM;
+    }
+    wh->base.ops = &write_ops;
+    wh->w = w;
+    wh->s = s;
+    wh->can_write = (fi->flags & O_ACCMODE) != O_RDONLY;
+    pthread_mutex_lock(&w->lock);
+    s->handles++;
+    pthread_mutex_unlock(&w->lock);
+    fi->fh = (uint64_t)(uintptr_t)wh;
+    fi->direct_io = 0;
+    fi->keep_cache = 0;
+    return 0;
+}
+
+/* --- what fs_ops calls ----------------------------------------------------------------------- */
 
 int files_write_init(struct vfs *v)
 {
-    (void)v;
+    struct files_write_state *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->v = v;
+    w->space.limit = v->cfg.cache_size;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->slots, NULL);
+    int err = v->cfg.cache_dir ? 0 : -EINVAL;
+    if (!err && asprintf(&w->dir, "%s/%s", v->cfg.cache_dir, STAGING_SUBDIR) < 0) {
+        w->dir = NULL;
+        err = -ENOMEM;
+    }
+    if (!err)
+        err = make_dirs(w->dir, 0700);
+    if (err) {
+        log_error("staging: cannot use %s/%s (%s)", v->cfg.cache_dir ? v->cfg.cache_dir : "?",
+                  STAGING_SUBDIR, strerror(-err));
+        free(w->dir);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->slots);
+        free(w);
+        return err;
+    }
+    recover_scan(w);
+    v->writes = w;
+    if (v->cfg.foreground)
+        ensure_worker(w);
     return 0;
 }
 
 void files_write_destroy(struct vfs *v)
 {
-    (void)v;
+    struct files_write_state *w = v->writes;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    bool join = w->worker_started && w->worker_pid == getpid();
+    pthread_mutex_unlock(&w->lock);
+    if (join)
+        pthread_join(w->worker, NULL);
+    while (w->stages) {
+        struct stage *s = w->stages;
+        w->stages = s->next;
+        char where[PATH_MAX];
+        mount_path(&s->rec, where, sizeof where);
+        /* Temporary files are gone with the mount; anything not uploaded stays for the next. */
+        bool keep = s->rec.kind != STAGING_TEMP && (s->dirty || s->recover);
+        if (keep) {
+            char *data = stage_path(w, s, "data");
+            log_warn("%s: not uploaded; kept at %s for the next mount", where,
+                     data ? data : s->stem);
+            free(data);
+        }
+        stage_destroy(w, s, keep);
+    }
+    while (w->links) {
+        struct local_link *l = w->links;
+        w->links = l->next;
+        free(l->target);
+        free(l);
+    }
+    while (w->kept) {
+        struct kept *k = w->kept;
+        w->kept = k->next;
+        free(k->path);
+        free(k->data_path);
+        free(k);
+    }
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->slots);
+    free(w->dir);
+    free(w);
+    v->writes = NULL;
 }
 
 int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
 {
-    (void)v, (void)p, (void)st;
-    return -ENOENT;
+    struct files_write_state *w = v->writes;
+    ensure_worker(w);
+    pthread_mutex_lock(&w->lock);
+    sweep(w);
+    struct stage *s = find_stage(w, dir_of(p), p->name);
+    if (s) {
+        s->refs++;
+        s->last_shown = now_s();
+    }
+    struct local_link *l = !s && p->kind == VP_FILES_NAME ? find_link(w, p->name) : NULL;
+    if (l)
+        vfs_stat_link(v, st, strlen(l->target), v->mount_time);
+    pthread_mutex_unlock(&w->lock);
+    if (!s)
+        return l ? 0 : -ENOENT;
+    stat_stage(w, s, st);
+    stage_put(w, s);
+    return 0;
 }
 
-void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf,
-                         fuse_fill_dir_t filler)
+void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_fill_dir_t filler)
 {
-    (void)v, (void)p, (void)buf, (void)filler;
+    struct files_write_state *w = v->writes;
+    ensure_worker(w);
+    const char *dir = p->kind == VP_FILE_DIR ? p->file_id : "";
+    size_t n = 0, cap = 16;
+    char **names = malloc(cap * sizeof *names);
+    pthread_mutex_lock(&w->lock);
+    sweep(w);
+    for (struct stage *s = w->stages; s && names; s = s->next) {
+        /* The alias of a File is listed by the tree already. */
+        if (!s->listed || strcmp(s->rec.dir, dir) != 0 || s->rec.kind == STAGING_VERSION)
+            continue;
+        if (n == cap) {
+            char **grown = realloc(names, (cap *= 2) * sizeof *names);
+            if (!grown)
+                break;
+            names = grown;
+        }
+        names[n++] = strdup(s->rec.name);
+    }
+    for (struct local_link *l = p->kind == VP_FILES ? w->links : NULL; l && names; l = l->next) {
+        if (find_stage(w, "", l->name))
+            continue;
+        if (n == cap) {
+            char **grown = realloc(names, (cap *= 2) * sizeof *names);
+            if (!grown)
+                break;
+            names = grown;
+        }
+        names[n++] = strdup(l->name);
+    }
+    pthread_mutex_unlock(&w->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (names[i])
+            filler(buf, names[i], NULL, 0, 0);
+        free(names[i]);
+    }
+    free(names);
 }
 
 int files_write_readlink(struct vfs *v, const struct vfs_path *p, char *buf, size_t size)
 {
-    (void)v, (void)p, (void)buf, (void)size;
-    return -ENOENT;
+    struct files_write_state *w = v->writes;
+    if (p->kind != VP_FILES_NAME || size == 0)
+        return -EINVAL;
+    pthread_mutex_lock(&w->lock);
+    sweep(w);
+    struct local_link *l = find_stage(w, "", p->name) ? NULL : find_link(w, p->name);
+    if (l)
+        snprintf(buf, size, "%s", l->target);
+    pthread_mutex_unlock(&w->lock);
+    return l ? 0 : -ENOENT;
+}
+
+/* The record of a new version of File f under its alias. */
+static void version_record(struct staging_record *r, const struct vrc_file *f, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = STAGING_VERSION;
+    snprintf(r->dir, sizeof r->dir, "%s", f->id);
+    snprintf(r->file_id, sizeof r->file_id, "%s", f->id);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->mime, sizeof r->mime, "%s",
+             *f->mime_type ? f->mime_type : names_mime_for_extension(f->extension));
+}
+
+static bool is_alias_of(const struct vrc_file *f, const char *name)
+{
+    char *alias = names_alias(f->name, f->extension);
+    bool same = alias && strcmp(alias, name) == 0;
+    free(alias);
+    return same;
 }
 
 int files_write_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_info *fi)
 {
-    (void)v, (void)p, (void)fi;
-    return -EROFS;
+    struct files_write_state *w = v->writes;
+    ensure_worker(w);
+    bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+    pthread_mutex_lock(&w->lock);
+    struct stage *s = find_stage(w, dir_of(p), p->name);
+    if (s) {
+        s->refs++;
+        s->lingering = false; /* until its next last close */
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (!s) {
+        /* Only a File's alias exists without a stage; writing it starts from its data. */
+        if (p->kind != VP_FILE_NAME || names_is_temporary(p->name))
+            return -ENOENT;
+        struct vrc_file *f = NULL;
+        int err = files_meta_get(v, p->file_id, &f);
+        if (err)
+            return err;
+        if (!is_alias_of(f, p->name)) {
+            vrc_file_unref(f);
+            return -ENOENT;
+        }
+        const struct vrc_file_version *ver = vrc_file_version(f, vrc_file_latest(f));
+        uint64_t base = ver ? ver->data[VRC_DATA_FILE].size : 0;
+        struct staging_record r;
+        version_record(&r, f, p->name);
+        vrc_file_unref(f);
+        bool existed;
+        err = stage_get_or_create(w, &r, true, base, &s, &existed);
+        if (err)
+            return err;
+    }
+    if (writing && (fi->flags & O_TRUNC)) {
+        int err = stage_truncate(w, s, 0);
+        if (err) {
+            stage_put(w, s);
+            return err;
+        }
+    }
+    return handle_new(w, s, fi);
 }
 
 int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
                        struct fuse_file_info *fi)
 {
-    (void)v, (void)p, (void)mode, (void)fi;
-    return -EROFS;
+    (void)mode; /* modes come from the server's side of things (0644) */
+    struct files_write_state *w = v->writes;
+    ensure_worker(w);
+    struct staging_record r = {0};
+    snprintf(r.name, sizeof r.name, "%s", p->name);
+    int err = 0;
+    if (p->kind == VP_FILES_NAME) {
+        pthread_mutex_lock(&w->lock);
+        bool linked = find_link(w, p->name) && !find_stage(w, "", p->name);
+        pthread_mutex_unlock(&w->lock);
+        if (linked)
+            return -EEXIST; /* open(O_CREAT) of the link follows it; only O_EXCL gets here */
+        if (names_is_temporary(p->name)) {
+            r.kind = STAGING_TEMP;
+        } else {
+            char *name = NULL, *ext = NULL;
+            err = names_split_new(p->name, &name, &ext);
+            if (err)
+                return err; /* a new File needs an extension: "photo.png" */
+            r.kind = STAGING_NEW;
+            snprintf(r.new_name, sizeof r.new_name, "%s", name);
+            snprintf(r.extension, sizeof r.extension, "%s", ext);
+            snprintf(r.mime, sizeof r.mime, "%s", names_mime_for_extension(ext));
+            free(name);
+            free(ext);
+        }
+    } else if (p->kind == VP_FILE_NAME) {
+        struct vrc_file *f = NULL;
+        err = files_meta_get(v, p->file_id, &f);
+        if (err)
+            return err;
+        if (names_is_temporary(p->name)) {
+            r.kind = STAGING_TEMP;
+            snprintf(r.dir, sizeof r.dir, "%s", f->id);
+        } else if (is_alias_of(f, p->name)) {
+            version_record(&r, f, p->name);
+        } else {
+            err = -EPERM; /* a File holds one name: its alias (and temporary files) */
+        }
+        vrc_file_unref(f);
+        if (err)
+            return err;
+    } else {
+        return -EPERM;
+    }
+    struct stage *s;
+    bool existed;
+    err = stage_get_or_create(w, &r, false, 0, &s, &existed);
+    if (err)
+        return err;
+    if (existed && (fi->flags & O_EXCL)) {
+        stage_put(w, s);
+        return -EEXIST;
+    }
+    if (existed && (fi->flags & O_TRUNC) && (err = stage_truncate(w, s, 0)) != 0) {
+        stage_put(w, s);
+        return err;
+    }
+    return handle_new(w, s, fi);
 }
 
 int files_write_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
 {
-    (void)v, (void)p, (void)size;
-    return -EROFS;
+    struct files_write_state *w = v->writes;
+    if (size < 0)
+        return -EINVAL;
+    pthread_mutex_lock(&w->lock);
+    struct stage *s = find_stage(w, dir_of(p), p->name);
+    if (s)
+        s->refs++;
+    bool open = s && s->handles > 0;
+    pthread_mutex_unlock(&w->lock);
+    if (!s) {
+        /* truncate(2) of an alias nobody has open: a new version of that size. */
+        struct fuse_file_info fi = {.flags = O_WRONLY};
+        int err = files_write_open(v, p, &fi);
+        if (err)
+            return err;
+        struct write_handle *wh = (struct write_handle *)(uintptr_t)fi.fh;
+        err = stage_truncate(w, wh->s, (uint64_t)size);
+        int up = wh_flush(&wh->base);
+        wh_release(&wh->base);
+        return err ? err : up;
+    }
+    int err = stage_truncate(w, s, (uint64_t)size);
+    /* With the file open, its close uploads; without, this is the only chance. */
+    if (!err && !open && s->rec.kind != STAGING_TEMP)
+        err = stage_upload(w, s);
+    stage_put(w, s);
+    return err;
 }
 
 int files_write_unlink(struct vfs *v, const struct vfs_path *p)
 {
-    (void)v, (void)p;
-    return -EROFS;
+    struct files_write_state *w = v->writes;
+    pthread_mutex_lock(&w->lock);
+    struct stage *s = find_stage(w, dir_of(p), p->name);
+    if (s && s->slot) {
+        pthread_mutex_unlock(&w->lock);
+        return -EBUSY; /* its upload is running */
+    }
+    if (s) {
+        char where[PATH_MAX];
+        mount_path(&s->rec, where, sizeof where);
+        bool temp = s->rec.kind == STAGING_TEMP;
+        bool uploaded = !s->dirty && !s->needs_base;
+        unlist(w, s);
+        if (s->refs == 0)
+            stage_destroy(w, s, false);
+        /* A created File's name goes as a whole, the link it is about to become included. */
+        struct local_link *l = !*dir_of(p) ? find_link(w, p->name) : NULL;
+        if (l)
+            remove_link(w, l);
+        pthread_mutex_unlock(&w->lock);
+        if (!temp && !uploaded)
+            log_info("%s: staged data removed at the user's request (it was not uploaded)", where);
+        return 0;
+    }
+    struct local_link *l = p->kind == VP_FILES_NAME ? find_link(w, p->name) : NULL;
+    if (l)
+        remove_link(w, l); /* the File itself stays: rmdir /files/<fileId> deletes it */
+    pthread_mutex_unlock(&w->lock);
+    if (l)
+        return 0;
+    if (p->kind == VP_FILE_NAME) {
+        struct vrc_file *f = NULL;
+        int err = files_meta_get(v, p->file_id, &f);
+        if (err)
+            return err;
+        bool alias = is_alias_of(f, p->name);
+        vrc_file_unref(f);
+        return alias ? -EPERM : -ENOENT; /* deleting data is rmdir of a version or the File */
+    }
+    return -ENOENT;
+}
+
+/* Whether to is a name that can receive a temporary file's data, and as what. */
+static int rename_target(struct vfs *v, const struct vfs_path *to, struct staging_record *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", to->name);
+    if (names_is_temporary(to->name)) {
+        r->kind = STAGING_TEMP;
+        snprintf(r->dir, sizeof r->dir, "%s", dir_of(to));
+        return 0;
+    }
+    if (to->kind == VP_FILE_NAME) {
+        struct vrc_file *f = NULL;
+        int err = files_meta_get(v, to->file_id, &f);
+        if (err)
+            return err;
+        err = is_alias_of(f, to->name) ? 0 : -EPERM;
+        if (!err)
+            version_record(r, f, to->name);
+        vrc_file_unref(f);
+        return err;
+    }
+    char *name = NULL, *ext = NULL;
+    int err = names_split_new(to->name, &name, &ext);
+    if (err)
+        return err;
+    r->kind = STAGING_NEW;
+    snprintf(r->new_name, sizeof r->new_name, "%s", name);
+    snprintf(r->extension, sizeof r->extension, "%s", ext);
+    snprintf(r->mime, sizeof r->mime, "%s", names_mime_for_extension(ext));
+    free(name);
+    free(ext);
+    return 0;
 }
 
 int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct vfs_path *to,
                        unsigned int flags)
 {
-    (void)v, (void)from, (void)to, (void)flags;
-    return -EROFS;
+    struct files_write_state *w = v->writes;
+    if (flags & RENAME_EXCHANGE)
+        return -EINVAL;
+    if (strcmp(dir_of(from), dir_of(to)) != 0 || from->kind != to->kind)
+        return -EXDEV; /* mv copies instead */
+    const char *dir = dir_of(from);
+    if (strcmp(from->name, to->name) == 0)
+        return 0;
+
+    /* A created File's link moves like any symlink. */
+    pthread_mutex_lock(&w->lock);
+    struct stage *s = find_stage(w, dir, from->name);
+    struct local_link *l = !s && from->kind == VP_FILES_NAME ? find_link(w, from->name) : NULL;
+    if (l) {
+        int err = 0;
+        if (find_stage(w, "", to->name))
+            err = -EBUSY;
+        else if (find_link(w, to->name) && (flags & RENAME_NOREPLACE))
+            err = -EEXIST;
+        if (!err) {
+            struct local_link *old = find_link(w, to->name);
+            if (old)
+                remove_link(w, old);
+            snprintf(l->name, sizeof l->name, "%s", to->name);
+        }
+        pthread_mutex_unlock(&w->lock);
+        return err;
+    }
+    if (!s) {
+        pthread_mutex_unlock(&w->lock);
+        return from->kind == VP_FILE_NAME && !names_is_temporary(from->name) ? -EPERM : -ENOENT;
+    }
+    s->refs++;
+    pthread_mutex_unlock(&w->lock);
+
+    /* Only what is still local moves: a temporary file, or a new File not created yet. */
+    struct staging_record target;
+    int err = rename_target(v, to, &target);
+    pthread_mutex_lock(&s->lock);
+    wait_upload(s);
+    pthread_mutex_lock(&w->lock);
+    bool was_temp = s->rec.kind == STAGING_TEMP;
+    if (!err && (!s->listed || s->slot))
+        err = -EBUSY;
+    if (!err && s->rec.kind != STAGING_TEMP && !(s->rec.kind == STAGING_NEW && !*s->rec.file_id))
+        err = -EPERM;
+    if (!err && target.kind == STAGING_VERSION && s->rec.kind != STAGING_TEMP)
+        err = -EPERM;
+    struct stage *old = err ? NULL : find_stage(w, dir, to->name);
+    struct local_link *old_link = err || *dir ? NULL : find_link(w, to->name);
+    bool server_alias = target.kind == STAGING_VERSION;
+    if (!err && (flags & RENAME_NOREPLACE) && (old || old_link || server_alias))
+        err = -EEXIST;
+    if (!err && old && (old->refs > 0 || old->slot))
+        err = -EBUSY; /* open or uploading: replacing it would pull the data from under it */
+    if (!err && old_link && target.kind == STAGING_NEW) {
+        /* Onto a created File's link: a new version of that File, and the link stays. */
+        const char *slash = strchr(old_link->target, '/');
+        size_t idlen = slash ? (size_t)(slash - old_link->target) : strlen(old_link->target);
+        snprintf(target.file_id, sizeof target.file_id, "%.*s", (int)idlen, old_link->target);
+    }
+    if (!err) {
+        if (old) {
+            unlist(w, old);
+            stage_destroy(w, old, false);
+        }
+        snprintf(s->rec.name, sizeof s->rec.name, "%s", to->name);
+        if (target.kind != STAGING_TEMP) {
+            s->rec.kind = target.kind;
+            snprintf(s->rec.file_id, sizeof s->rec.file_id, "%s", target.file_id);
+            snprintf(s->rec.new_name, sizeof s->rec.new_name, "%s", target.new_name);
+            snprintf(s->rec.extension, sizeof s->rec.extension, "%s", target.extension);
+            snprintf(s->rec.mime, sizeof s->rec.mime, "%s", target.mime);
+        }
+    }
+    struct staging_record now = s->rec;
+    pthread_mutex_unlock(&w->lock);
+    bool upload = !err && was_temp && now.kind != STAGING_TEMP;
+    if (!err) {
+        if (upload) {
+            s->dirty = true; /* whatever it held: it is now the content of the real name */
+            s->gen++;
+        }
+        sidecar_write(w, s, &now);
+    }
+    pthread_mutex_unlock(&s->lock);
+    /* rename(2) of a temporary file onto the real name is the end of rsync's and many editors'
+     * saves: the upload happens now, and its failure is rename's. */
+    if (upload)
+        err = stage_upload(w, s);
+    stage_put(w, s);
+    return err;
 }
 
 int files_write_rmdir(struct vfs *v, const struct vfs_path *p)
 {
-    (void)v, (void)p;
-    return -EROFS;
+    struct files_write_state *w = v->writes;
+    if (p->kind == VP_FILE_DIR) {
+        pthread_mutex_lock(&w->lock);
+        bool busy = false;
+        for (struct stage *s = w->stages; s; s = s->next)
+            if (s->listed && strcmp(s->rec.file_id, p->file_id) == 0 && (s->slot || s->refs))
+                busy = true;
+        pthread_mutex_unlock(&w->lock);
+        if (busy)
+            return -EBUSY; /* written or uploaded right now */
+        int err = files_delete(v->http, p->file_id);
+        if (err)
+            return err;
+        files_meta_forget(v, p->file_id);
+        log_info("deleted File %s", p->file_id);
+        pthread_mutex_lock(&w->lock);
+        for (struct local_link **pp = &w->links; *pp;) {
+            size_t n = strlen(p->file_id);
+            if (strncmp((*pp)->target, p->file_id, n) == 0 && (*pp)->target[n] == '/') {
+                struct local_link *gone = *pp;
+                *pp = gone->next;
+                free(gone->target);
+                free(gone);
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+        /* Staged data for a File that is gone can go nowhere: the user deleted the File. */
+        for (struct stage *s = w->stages, *next; s; s = next) {
+            next = s->next;
+            if (strcmp(s->rec.file_id, p->file_id) == 0 || strcmp(s->rec.dir, p->file_id) == 0) {
+                unlist(w, s);
+                if (s->refs == 0)
+                    stage_destroy(w, s, false);
+            }
+        }
+        pthread_mutex_unlock(&w->lock);
+        return 0;
+    }
+    if (p->kind != VP_VERSION_DIR)
+        return -ENOTDIR;
+    struct vrc_file *f = NULL;
+    int err = files_meta_get(v, p->file_id, &f);
+    if (err)
+        return err;
+    bool exists = vrc_file_version(f, p->version) != NULL;
+    int newest = vrc_file_newest(f);
+    vrc_file_unref(f);
+    if (!exists)
+        return -ENOENT;
+    if (p->version != newest)
+        return -EBUSY; /* VRChat deletes only the newest version: no request for a sure refusal */
+    struct vrc_file *after = NULL;
+    err = files_delete_version(v->http, p->file_id, p->version, &after);
+    if (err)
+        return err;
+    if (after) {
+        files_meta_learn(v, after);
+        vrc_file_unref(after);
+    } else {
+        files_meta_forget(v, p->file_id);
+    }
+    log_info("deleted version %d of %s", p->version, p->file_id);
+    return 0;
 }
 
 json_t *files_write_stats(struct vfs *v)
 {
-    (void)v;
-    return json_pack("{s:[]}", "uploads");
+    struct files_write_state *w = v->writes;
+    json_t *list = json_array();
+    ensure_worker(w);
+    pthread_mutex_lock(&w->lock);
+    for (struct stage *s = w->stages; s && list; s = s->next) {
+        int phase = atomic_load(&s->phase);
+        if (!s->listed || s->rec.kind == STAGING_TEMP || phase == PHASE_DONE)
+            continue;
+        char where[PATH_MAX];
+        mount_path(&s->rec, where, sizeof where);
+        char *data = stage_path(w, s, "data");
+        json_t *item = json_pack("{s:s, s:I, s:I, s:s, s:s}", "path", where, "bytes_done",
+                                 (json_int_t)atomic_load(&s->done), "bytes_total",
+                                 (json_int_t)atomic_load(&s->total), "state", phase_names[phase],
+                                 "staged_at", data ? data : "");
+        int err = atomic_load(&s->last_err);
+        if (item && phase == PHASE_FAILED && err)
+            json_object_set_new(item, "error", json_string(strerror(-err)));
+        free(data);
+        json_array_append_new(list, item);
+    }
+    for (struct kept *k = w->kept; k && list; k = k->next)
+        json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:s, s:s, s:s}", "path", k->path,
+                                              "bytes_done", (json_int_t)0, "bytes_total",
+                                              (json_int_t)k->size, "state", "kept", "staged_at",
+                                              k->data_path, "error", k->why));
+    json_t *out = json_pack("{s:o, s:{s:I, s:I, s:s}}", "uploads", list ? list : json_array(),
+                            "staging", "bytes_used", (json_int_t)w->space.used, "bytes_limit",
+                            (json_int_t)w->space.limit, "dir", w->dir);
+    pthread_mutex_unlock(&w->lock);
+    return out;
 }
