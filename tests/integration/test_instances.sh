@@ -245,6 +245,24 @@ check_eq "... and nothing was sent" 0 "$(count_requests api '*' .)"
 check "close hard" setfattr -n user.vrchat.close -v hard "$I/$HID.json"
 check_eq "... is hardClose=true" True "$(inst "$HID" hardClose)"
 
+# --- many readers at once -------------------------------------------------------------------
+parallel_reader() {
+    for _ in $(seq 20); do
+        ls -l "$I" >/dev/null && jq -e .id "$I/$PUB.json" >/dev/null &&
+            jq -e .id "$I/s/$PUB_SHORT" >/dev/null &&
+            getfattr --absolute-names -n user.vrchat.secureName "$I/$PRIV.json" >/dev/null &&
+            ! cat "$I/$UNKNOWN.json" 2>/dev/null || return 1
+    done
+}
+pids=()
+for _ in $(seq 8); do
+    parallel_reader &
+    pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+check_eq "8 parallel readers, 20 rounds each, all succeed" 0 "$bad"
+
 # --- errors from the server -----------------------------------------------------------------
 emu_fault "api:500:match=^/api/1/instances/recent,count=20"
 sleep 5.2 # the listing is fresh for at most five seconds
