@@ -1083,6 +1083,7 @@ class TestRobustness(EmuTest):
             s.close()
         self.assertEqual(self.emu.api("GET", "/auth", cookie=c).status, 200)
         self.assertEqual(self.emu.proc.poll(), None)
+        self.assertEqual(len([e for e in self.emu.log() if e.get("malformed")]), 2)
 
     def test_chunked_json_body(self):
         c = self.emu.login()
