@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The read-only /files tree (CONTRACT.md 2 and 3) with ordinary tools against a real mount:
+# listings and their request cost, attributes, byte-exact copies, streaming a 100 MiB version,
+# parallel readers, md5 verification, cookie scoping, faults, errors, and mount options.
+. "$(dirname "$0")/lib.sh"
+
+# 230 untagged Files (3 pages) with 3 versions each, 3 tagged ones, and one 100 MiB File.
+emu_start --files 230 --versions 3 --size 3000 --add-file "Big Blob.bin:104857600"
+vrcfs_login >/dev/null || die "login failed"
+SESSION=$XDG_CONFIG_HOME/vrcfs/session.json
+AUTH=$(python3 -c "import json; print(json.load(open('$SESSION'))['auth'])")
+api_as_user() { # METHOD PATH: one API call with the session's cookie, as another client would
+    curl -sS -X "$1" -A "othertool/1.0 tests@vrcfs.invalid" -b "auth=$AUTH" "$API$2"
+}
+
+# Facts from the emulator to compare the mount with.
+emu_ctl GET /state >"$T/state.json"
+py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
+untagged=$(py "print(sum(1 for f in s['files'] if not f['tags']))")
+BIG=$(py "print([f['id'] for f in s['files'] if f['name']=='Big Blob'][0])")
+ICON=$(py "print([f['id'] for f in s['files'] if 'icon' in f['tags']][0])")
+# A File whose md5 the listing carries, to corrupt before anything reads it.
+VICTIM=$(py "print([f['id'] for f in s['files'] if not f['tags'] and not f['md5_hidden_in_list'] and f['name']!='Big Blob'][-1])")
+VICTIMV=$(py "print([v['version'] for f in s['files'] if f['id']=='$VICTIM' for v in f['versions'] if v['version'] > 0 and not v['deleted']][-1])")
+emu_ctl POST /corrupt "{\"fileId\":\"$VICTIM\",\"version\":$VICTIMV,\"type\":\"file\"}" >/dev/null
+
+vrcfs_mount
+
+# --- listing cost: one GET /files per 100 Files cold, nothing warm --------------------------
+log_mark
+ls -lR "$MNT/files" >"$T/ls1.txt" 2>"$T/ls1.err"
+check_eq "cold ls -lR /files: one GET /files per 100 Files (+1 per by-tag listing)" \
+    $(((untagged + 99) / 100 + 11)) "$(count_requests api GET '^/api/1/files$')"
+check_eq "cold ls -lR /files: no per-File request" 0 "$(count_requests api GET '^/api/1/file/')"
+check_eq "ls -lR printed no errors" "" "$(cat "$T/ls1.err")"
+log_mark
+ls -lR "$MNT/files" >"$T/ls2.txt"
+check_eq "warm ls -lR sends no request" 0 "$(count_requests api '*' .)"
+check "warm and cold listings are the same" cmp "$T/ls1.txt" "$T/ls2.txt"
+check_eq "every untagged File is listed" "$untagged" "$(ls "$MNT/files" | grep -c '^file_')"
+check "stats.json shows the cache hits" \
+    python3 -c "import json,sys; s=json.load(open('$MNT/.vrcfs/stats.json')); sys.exit(s['cache']['hits'] < 100)"
+
+# --- the tree and its attributes --------------------------------------------------------------
+F=$(py "print([f['id'] for f in s['files'] if not f['tags']][0])")
+check "file.json is the File as JSON" \
+    python3 -c "import json,sys; sys.exit(json.load(open('$MNT/files/$F/file.json'))['id'] != '$F')"
+check_eq "file.json is read-only" 444 "$(stat -c %a "$MNT/files/$F/file.json")"
+check_eq "directories are 0755" 755 "$(stat -c %a "$MNT/files/$F")"
+check_eq "version data is 0444" 444 "$(stat -c %a "$MNT/files/$F/1/file")"
+check_eq "latest points at the newest version" 3 "$(readlink "$MNT/files/$F/latest")"
+check "version 0 never shows" test ! -e "$MNT/files/$F/0"
+name=$(py "f=[f for f in s['files'] if f['id']=='$F'][0]; print(f['name'] + f['extension'])")
+check_eq "the alias is the File's name and extension, 0644" 644 "$(stat -c %a "$MNT/files/$F/$name")"
+size=$(py "f=[f for f in s['files'] if f['id']=='$F'][0]; print(f['versions'][2]['data']['file']['size'])")
+check_eq "st_size is sizeInBytes" "$size" "$(stat -c %s "$MNT/files/$F/2/file")"
+created=$(py "import datetime; f=[f for f in s['files'] if f['id']=='$F'][0]; print(int(datetime.datetime.fromisoformat(f['versions'][2]['created_at'].replace('Z','+00:00')).timestamp()))")
+check_eq "mtime is the version's created_at" "$created" "$(stat -c %Y "$MNT/files/$F/2/file")"
+DEL=$(py "print([f['id'] for f in s['files'] for v in f['versions'] if v['deleted']][0])")
+DELV=$(py "print([v['version'] for f in s['files'] for v in f['versions'] if v['deleted'] and f['id']=='$DEL'][0])")
+check "a deleted version never shows" test ! -e "$MNT/files/$DEL/$DELV"
+nfiles=$(find "$MNT/files" -type f | wc -l)
+want=$(py "print(sum(2 + sum(len(v['data']) for v in f['versions'] if v['version'] > 0 and not v['deleted']) for f in s['files'] if not f['tags']))")
+check_eq "find sees every data file, file.json and alias" "$want" "$nfiles"
+
+# --- by-tag, and Files that are not listed ------------------------------------------------
+check "by-tag lists the ImagePurpose tags" sh -c "ls '$MNT/files/by-tag' | grep -qx icon"
+check_eq "by-tag/icon/<id> links to the File" "../../$ICON" "$(readlink "$MNT/files/by-tag/icon/$ICON")"
+check "a tagged File is not in the untagged listing" sh -c "! ls '$MNT/files' | grep -qx '$ICON'"
+check "but can be looked up by name" test -f "$MNT/files/$ICON/file.json"
+log_mark
+check_errno "an unknown fileId is ENOENT" "No such file" stat "$MNT/files/file_00000000-0000-0000-0000-000000000000"
+stat "$MNT/files/file_00000000-0000-0000-0000-000000000000" >/dev/null 2>&1
+check_eq "the miss is remembered: one GET for two stats" 1 "$(count_requests api GET '^/api/1/file/file_0000')"
+check_errno "a malformed name is ENOENT without a request" "No such file" stat "$MNT/files/not-an-id/1"
+
+# --- reads --------------------------------------------------------------------------------
+log_mark
+cp -r "$MNT/files/$F" "$T/copy"
+ok=1
+for n in 1 2 3; do
+    cmp -s "$T/copy/$n/file" "$(blob_path "$F" "$n")" || ok=0
+    cmp -s "$T/copy/$n/signature" "$(blob_path "$F" "$n" signature)" || ok=0
+done
+check_eq "cp -r of a File is byte-identical to the emulator's blobs" 1 "$ok"
+check "the alias holds the latest version's data" cmp "$T/copy/$name" "$(blob_path "$F" 3)"
+check_eq "each data file cost one API request (the redirect)" \
+    "$(find "$T/copy" -path '*/[0-9]*/*' -type f | wc -l)" "$(count_requests api GET '^/api/1/file/.*/(file|signature)$')"
+check_eq "the blob host never saw the auth cookie" 0 \
+    "$(grep '"host": "blob"' "$T/requests.log" | grep -c '"auth_cookie": true')"
+
+sums_ok=1
+for f in $(py "print(' '.join(f['id'] for f in s['files'] if not f['tags'] and f['id'] != '$VICTIM'))" | tr ' ' '\n' | head -40); do
+    for n in 1 2 3; do
+        [ -e "$MNT/files/$f/$n/file" ] || continue
+        [ "$(sha256sum <"$MNT/files/$f/$n/file")" = "$(sha256sum <"$(blob_path "$f" "$n")")" ] || sums_ok=0
+    done
+done
+check_eq "sha256 of 40 Files' versions match the blobs" 1 "$sums_ok"
+
+check "dd of the 100 MiB version succeeds" dd if="$MNT/files/$BIG/1/file" of="$T/big" bs=1M status=none
+check "and is byte-identical" cmp "$T/big" "$(blob_path "$BIG" 1)"
+rm -f "$T/big"
+
+check_errno "a corrupted blob (md5 mismatch) reads as EIO" "Input/output error" cat "$MNT/files/$VICTIM/$VICTIMV/file"
+
+# Parallel readers of one File and of different Files (the page cache is dropped first).
+echo 3 >/proc/sys/vm/drop_caches
+G=$(py "print([f['id'] for f in s['files'] if not f['tags']][1])")
+pids=()
+for i in 1 2 3; do
+    sha256sum <"$MNT/files/$BIG/1/file" >"$T/par.big.$i" &
+    pids+=($!)
+    sha256sum <"$MNT/files/$G/$i/file" >"$T/par.g.$i" &
+    pids+=($!)
+done
+wait "${pids[@]}"
+want_big=$(sha256sum <"$(blob_path "$BIG" 1)")
+par_ok=1
+for i in 1 2 3; do
+    [ "$(cat "$T/par.big.$i")" = "$want_big" ] || par_ok=0
+    [ "$(cat "$T/par.g.$i")" = "$(sha256sum <"$(blob_path "$G" "$i")")" ] || par_ok=0
+done
+check_eq "3 readers of one File and 3 of others, at once, all byte-identical" 1 "$par_ok"
+
+# --- faults: 429 and 503 on listings and blob reads are retried; the bytes stay right ---------
+vrcfs_unmount
+vrcfs_mount -o cache_ttl=0
+emu_fault "api:429:count=1,match=^/api/1/files,retry_after=1"
+emu_fault "api:503:count=1,match=^/api/1/files"
+check_eq "a listing through a 429 and a 503 is complete" "$untagged" "$(ls "$MNT/files" | grep -c '^file_')"
+emu_fault "blob:503:every=2"
+emu_fault "blob:drop:count=2"
+emu_fault "blob:429:count=1"
+H=$(py "print([f['id'] for f in s['files'] if not f['tags']][2])")
+check "a copy through blob 503s, drops and a 429 is byte-identical" \
+    cmp "$MNT/files/$H/1/file" "$(blob_path "$H" 1)"
+check "a 100 MiB copy through them is byte-identical" cmp "$MNT/files/$BIG/1/file" "$(blob_path "$BIG" 1)"
+emu_faults_clear
+check "stats.json counts the retries and the 429s" python3 -c "
+import json, sys
+s = json.load(open('$MNT/.vrcfs/stats.json'))
+sys.exit(not (s['retries'] >= 4 and s['rate_limited'] >= 2))"
+
+# --- errors: a dead session is EACCES, a server down is an error and not a hang ----------------
+emu_fault "api:503:match=^/api/1/file/"
+start=$(date +%s)
+check_errno "a server that stays at 503 gives EAGAIN" "Resource temporarily unavailable" \
+    stat "$MNT/files/file_11111111-0000-0000-0000-000000000000"
+check "after bounded retries (under 30 s)" test $(($(date +%s) - start)) -lt 30
+emu_faults_clear
+api_as_user PUT /logout >/dev/null
+check_errno "a session logged out elsewhere gives EACCES" "Permission denied" \
+    stat "$MNT/files/file_22222222-0000-0000-0000-000000000000"
+check "the refusal is logged with the server's words" grep -q "401 Missing Credentials" "$T/vrcfs.log"
+vrcfs_unmount
+
+# --- mount options and the mount helper ------------------------------------------------------
+vrcfs_login >/dev/null || die "login failed"
+vrcfs_mount -o uid=4321,gid=4322,umask=027
+check_eq "uid= and gid= set the owner" "4321:4322" "$(stat -c %u:%g "$MNT/files/$F/1/file")"
+check_eq "umask= masks the modes" 750 "$(stat -c %a "$MNT/files/$F")"
+vrcfs_unmount
+# mount(8) runs helpers with a fixed PATH, so the binary must be where `meson install` puts it.
+linked=
+if [ ! -e /usr/local/bin/vrcfs ]; then
+    ln -s "$VRCFS" /usr/local/bin/vrcfs && linked=1
+fi
+check "mount -t fuse.vrcfs works through mount.fuse3" \
+    mount -t fuse.vrcfs vrcfs "$MNT" -o "contact=$CONTACT,session=$SESSION,ro"
+[ -n "$linked" ] && rm -f /usr/local/bin/vrcfs
+check "and shows the Files" test -f "$MNT/files/$F/file.json"
+check_errno "ro refuses writes" "Read-only file system" touch "$MNT/files/new.png"
+check "fusermount3 -u unmounts it" fusermount3 -u "$MNT"
+finish
