@@ -163,6 +163,16 @@ check_errno() {
 
 finish() {
     trap - EXIT
+    if [ -n "$VRCFS_PID" ]; then
+        fusermount3 -u "$MNT" 2>/dev/null
+        wait "$VRCFS_PID" 2>/dev/null
+        VRCFS_PID=
+    fi
+    # Under the sanitizer build, a report in any vrcfs log is a failure of this test.
+    if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log "$T"/*.out >/dev/null 2>&1; then
+        FAILED=$((FAILED + 1))
+        say "FAIL: sanitizer report in $(grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log "$T"/*.out | tr '\n' ' ')"
+    fi
     cleanup
     echo "$TEST_NAME: $PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
