@@ -16,7 +16,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VRCFS=${VRCFS:-$ROOT/build/vrcfs}
+VRCFS=$(realpath "${VRCFS:-$ROOT/build/vrcfs}")
 EMULATOR=$ROOT/scripts/vrchat-emulator
 T=$(mktemp -d /tmp/vrcfs-test.XXXXXX)
 MNT=$T/mnt
