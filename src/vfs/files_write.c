@@ -38,11 +38,13 @@
 
 #define STAGING_SUBDIR "staging"
 #define DOWNLOAD_CHUNK (4u << 20)
-/* How long a created File's name stays a regular file after its last close and its last
- * getattr, before it becomes the symlink to file_<id>/<alias>: longer than the kernel keeps
- * entries and attributes (vfs.c: 1 s). A kernel that still holds the name as a regular file
- * and is answered with a symlink fails that stat with EIO; once both have expired it looks
- * the name up again and takes the new type without a fuss. */
+/* A created File's name turns from the regular file that was written into the symlink to
+ * file_<id>/<alias> after its last close. The kernel may still hold the name as a regular file
+ * whose attributes the writes invalidated; answering its getattr with a symlink would fail that
+ * stat with EIO. So the name stays a regular file until one getattr has been answered after the
+ * close (from then on the kernel's attributes outlive its entry, and an expired entry is looked
+ * up again, which takes the new type without a fuss), or for LINGER_S, longer than the kernel
+ * keeps an entry (vfs.c: 1 s). */
 #define LINGER_S 2.0
 
 /* What stats.json says about a stage. */
@@ -60,7 +62,8 @@ struct stage {
     bool recover;              /* waiting for the recovery worker */
     bool slot;                 /* holds the one-upload-per-File slot */
     bool lingering;            /* a created File's name, closed, waiting to become its link */
-    double last_shown;         /* when getattr last answered for it (monotonic seconds) */
+    bool shown;                /* getattr answered for it since it began to linger */
+    double linger_since;       /* monotonic seconds */
     uint64_t accounted;        /* bytes counted in w->space */
 
     /* Under lock. */
@@ -72,7 +75,9 @@ struct stage {
     bool needs_base; /* opened without O_TRUNC: the server's data is not fetched yet */
     bool dirty;      /* changed since the last successful upload */
     bool uploading;
-    uint64_t gen; /* bumped by every change of the content */
+    bool deferred; /* a close that would have uploaded nothing but emptiness waits for release */
+    int broken;    /* the errno of a write that failed: the content is not what was meant */
+    uint64_t gen;  /* bumped by every change of the content */
     struct file_digest *digest;
     struct staging_hash hash;
     time_t mtime;
@@ -119,6 +124,7 @@ struct write_handle {
     struct files_write_state *w;
     struct stage *s;
     bool can_write;
+    bool wrote; /* data went through this handle (a truncate to 0 does not count) */
 };
 
 /* --- small helpers -------------------------------------------------------------------------- */
@@ -269,9 +275,13 @@ static void stage_put(struct files_write_state *w, struct stage *s)
     pthread_mutex_lock(&w->lock);
     if (--s->refs == 0 && !s->recover) {
         if (becomes_link(s)) {
-            s->lingering = true;
-            s->last_shown = now_s();
-        } else if (!s->listed || (s->rec.kind != STAGING_TEMP && !s->dirty)) {
+            if (!s->lingering) { /* the last close: from now on it waits to become a link */
+                s->lingering = true;
+                s->shown = false;
+                s->linger_since = now_s();
+            }
+        } else if (!s->listed || (s->rec.kind != STAGING_TEMP && (!s->dirty || s->broken))) {
+            /* A write that failed (ENOSPC) left a fragment: never uploaded, not kept. */
             if (s->listed)
                 unlist(w, s);
             stage_destroy(w, s, false);
@@ -286,7 +296,7 @@ static void sweep(struct files_write_state *w)
     double now = now_s();
     for (struct stage *s = w->stages, *next; s; s = next) {
         next = s->next;
-        if (s->lingering && s->refs == 0 && now > s->last_shown + LINGER_S) {
+        if (s->lingering && s->refs == 0 && (s->shown || now > s->linger_since + LINGER_S)) {
             unlist(w, s);
             stage_destroy(w, s, false);
         }
@@ -586,6 +596,7 @@ static int stage_truncate_locked(struct files_write_state *w, struct stage *s, u
     switch (staging_hash_truncate(&s->hash, size)) {
     case STAGING_HASH_RESET:
         digest_reset(s);
+        s->broken = 0; /* emptied: whatever failed before is gone */
         break;
     case STAGING_HASH_DROP:
         digest_drop(s);
@@ -712,6 +723,13 @@ static int stage_upload(struct files_write_state *w, struct stage *s)
     }
     char where[PATH_MAX];
     mount_path(&s->rec, where, sizeof where);
+    if (s->broken) {
+        int broken = s->broken;
+        pthread_mutex_unlock(&s->lock);
+        log_error("%s: not uploaded: a write failed (%s), so the data is incomplete", where,
+                  strerror(-broken));
+        return broken;
+    }
     struct file_digest_result d;
     int err = digest_finish(s, &d);
     if (!err && fflush(s->sig) != 0)
@@ -723,6 +741,7 @@ static int stage_upload(struct files_write_state *w, struct stage *s)
     }
     uint64_t gen = s->gen;
     s->uploading = true;
+    s->deferred = false;
     atomic_store(&s->done, 0);
     atomic_store(&s->total, d.size + d.sig_size);
     atomic_store(&s->phase, PHASE_UPLOADING);
@@ -1014,8 +1033,12 @@ static int wh_write(struct vfs_handle *h, const char *buf, size_t size, off_t of
     pthread_mutex_lock(&s->lock);
     wait_upload(s);
     int err = ensure_base(wh->w, s);
+    if (err) {
+        pthread_mutex_unlock(&s->lock);
+        return err; /* nothing changed */
+    }
     uint64_t end = (uint64_t)off + size;
-    if (!err && end > s->accounted)
+    if (end > s->accounted)
         err = account(wh->w, s, end);
     ssize_t n = 0;
     if (!err) {
@@ -1023,6 +1046,10 @@ static int wh_write(struct vfs_handle *h, const char *buf, size_t size, off_t of
         if (n < 0)
             err = -errno;
     }
+    if (err)
+        s->broken = err;
+    else
+        wh->wrote = true;
     if (!err) {
         digest_write(s, buf, (uint64_t)off, (size_t)n);
         if ((uint64_t)off + (uint64_t)n > s->size)
@@ -1033,7 +1060,31 @@ static int wh_write(struct vfs_handle *h, const char *buf, size_t size, off_t of
     return err ? err : (int)n;
 }
 
+/* flush comes with every close(2) of every descriptor of the file, dup'd ones included. The
+ * shell's `cmd > file` and dd open with O_TRUNC, dup2 the descriptor and close the original
+ * before a byte is written: uploading then would publish an empty version before the real
+ * one. A flush through a handle that wrote nothing, of a file that is empty, waits instead for
+ * the next flush that follows a write, or for the release (`: > file`, `touch`), whose errors
+ * only reach the log. */
 static int wh_flush(struct vfs_handle *h)
+{
+    struct write_handle *wh = (struct write_handle *)h;
+    struct stage *s = wh->s;
+    if (!wh->can_write)
+        return 0;
+    if (!wh->wrote) {
+        pthread_mutex_lock(&s->lock);
+        bool empty = s->size == 0 && !s->needs_base;
+        if (empty && s->dirty)
+            s->deferred = true;
+        pthread_mutex_unlock(&s->lock);
+        if (empty)
+            return 0;
+    }
+    return stage_upload(wh->w, s);
+}
+
+static int wh_fsync(struct vfs_handle *h)
 {
     struct write_handle *wh = (struct write_handle *)h;
     return wh->can_write ? stage_upload(wh->w, wh->s) : 0;
@@ -1044,7 +1095,10 @@ static int wh_truncate(struct vfs_handle *h, off_t size)
     struct write_handle *wh = (struct write_handle *)h;
     if (size < 0)
         return -EINVAL;
-    return stage_truncate(wh->w, wh->s, (uint64_t)size);
+    int err = stage_truncate(wh->w, wh->s, (uint64_t)size);
+    if (!err && size > 0)
+        wh->wrote = true;
+    return err;
 }
 
 static void stat_stage(struct files_write_state *w, struct stage *s, struct stat *st)
@@ -1064,10 +1118,16 @@ static int wh_getattr(struct vfs_handle *h, struct stat *st)
 static void wh_release(struct vfs_handle *h)
 {
     struct write_handle *wh = (struct write_handle *)h;
+    struct stage *s = wh->s;
     pthread_mutex_lock(&wh->w->lock);
-    wh->s->handles--;
+    bool last = --s->handles == 0;
     pthread_mutex_unlock(&wh->w->lock);
-    stage_put(wh->w, wh->s);
+    pthread_mutex_lock(&s->lock);
+    bool deferred = last && s->deferred && s->dirty;
+    pthread_mutex_unlock(&s->lock);
+    if (deferred)
+        stage_upload(wh->w, s); /* nobody waits for this result: it goes to the log */
+    stage_put(wh->w, s);
     free(wh);
 }
 
@@ -1075,7 +1135,7 @@ static const struct vfs_handle_ops write_ops = {
     .read = wh_read,
     .write = wh_write,
     .flush = wh_flush,
-    .fsync = wh_flush,
+    .fsync = wh_fsync,
     .truncate = wh_truncate,
     .getattr = wh_getattr,
     .release = wh_release,
@@ -1190,7 +1250,7 @@ int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st
     struct stage *s = find_stage(w, dir_of(p), p->name);
     if (s) {
         s->refs++;
-        s->last_shown = now_s();
+        s->shown = s->lingering;
     }
     struct local_link *l = !s && p->kind == VP_FILES_NAME ? find_link(w, p->name) : NULL;
     if (l)
@@ -1382,6 +1442,13 @@ int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
     if (existed && (fi->flags & O_TRUNC) && (err = stage_truncate(w, s, 0)) != 0) {
         stage_put(w, s);
         return err;
+    }
+    if (!existed && r.kind != STAGING_TEMP) {
+        /* Creating a name is a change by itself: `touch new.png` makes an empty File. */
+        pthread_mutex_lock(&s->lock);
+        s->dirty = true;
+        s->gen++;
+        pthread_mutex_unlock(&s->lock);
     }
     return handle_new(w, s, fi);
 }
