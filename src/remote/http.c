@@ -187,7 +187,9 @@ void http_error_message(const char *body, size_t len, char *out, size_t out_len)
     } else if (len && body[0] == '<') {
         snprintf(out, out_len, "(an HTML page)");
     } else if (!root) {
-        copy_trimmed(out, out_len, body, strcspn(body, "\n"));
+        /* The body may be a caller's buffer with no NUL: stay within len. */
+        const char *newline = memchr(body, '\n', len);
+        copy_trimmed(out, out_len, body, newline ? (size_t)(newline - body) : len);
     }
     json_decref(root);
 }

@@ -269,6 +269,27 @@ static void test_only_len_bytes_of_json_are_read(void **state)
     assert_string_equal(out, "Not found");
 }
 
+static void test_text_body_is_read_only_up_to_len(void **state)
+{
+    (void)state;
+    const char body[] = "Bad GatewayTRAILING";
+    char out[64];
+    http_error_message(body, strlen("Bad Gateway"), out, sizeof out);
+    assert_string_equal(out, "Bad Gateway");
+}
+
+static void test_unterminated_heap_body_is_not_overread(void **state)
+{
+    (void)state;
+    size_t len = strlen("Not Found");
+    char *body = malloc(len);
+    memcpy(body, "Not Found", len);
+    char out[64];
+    http_error_message(body, len, out, sizeof out);
+    assert_string_equal(out, "Not Found");
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +317,8 @@ int main(void)
         cmocka_unit_test(test_huge_json_message_is_truncated_to_the_output),
         cmocka_unit_test(test_tiny_output_is_terminated),
         cmocka_unit_test(test_only_len_bytes_of_json_are_read),
+        cmocka_unit_test(test_text_body_is_read_only_up_to_len),
+        cmocka_unit_test(test_unterminated_heap_body_is_not_overread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
