@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,38 +44,22 @@ static const struct fuse_opt option_table[] = {
     FUSE_OPT_END,
 };
 
-/* "512M", "2G", "1048576" -> bytes; -1 when malformed. */
+/* "512M", "2G", "1.5GiB", "1048576" -> bytes; -1 when malformed or too large. */
 static long long parse_size(const char *s)
 {
+    static const char units[] = "KMGT";
     char *end;
     double v = strtod(s, &end);
-    if (end == s || v < 0)
+    if (end == s || !isfinite(v) || v < 0)
         return -1;
-    switch (toupper((unsigned char)*end)) {
-    case 'K':
-        v *= 1024;
+    const char *unit = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (unit) {
+        v *= pow(1024, (double)(unit - units + 1));
         end++;
-        break;
-    case 'M':
-        v *= 1024 * 1024;
-        end++;
-        break;
-    case 'G':
-        v *= 1024.0 * 1024 * 1024;
-        end++;
-        break;
-    case 'T':
-        v *= 1024.0 * 1024 * 1024 * 1024;
-        end++;
-        break;
-    default:
-        break;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)
+            end += strlen(end);
     }
-    if (*end == 'i' || *end == 'B')
-        end++;
-    if (*end == 'B')
-        end++;
-    return *end ? -1 : (long long)v;
+    return *end || v >= 0x1p63 ? -1 : (long long)v;
 }
 
 static int option_proc(void *data, const char *arg, int key, struct fuse_args *outargs)

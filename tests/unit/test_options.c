@@ -426,6 +426,17 @@ static void test_help_and_version_flags(void **state)
     parsed_free(&p);
 }
 
+static void test_cache_size_with_doubled_unit_fails(void **state)
+{
+    (void)state;
+    assert_int_equal(rc_of("cache_size=5MBB"), -1);
+    assert_int_equal(rc_of("cache_size=5BB"), -1);
+    assert_int_equal(rc_of("cache_size=5iB"), -1);
+    assert_int_equal(rc_of("cache_size=1e30"), -1);
+    assert_int_equal(rc_of("cache_size=inf"), -1);
+    assert_int_equal(rc_of("cache_size=nan"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_o_debug_sets_debug_and_stays),
         cmocka_unit_test(test_fuse_and_vrcfs_options_mixed),
         cmocka_unit_test(test_help_and_version_flags),
+        cmocka_unit_test(test_cache_size_with_doubled_unit_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
