@@ -123,6 +123,19 @@ for i in 1 2 3; do
 done
 check_eq "3 readers of one File and 3 of others, at once, all byte-identical" 1 "$par_ok"
 
+# --- an expired signed URL is resolved again, once -------------------------------------------
+E=$(py "print([f['id'] for f in s['files'] if not f['tags']][3])")
+emu_ctl POST /config '{"url_ttl": 1}' >/dev/null
+cat "$MNT/files/$E/latest/file" >/dev/null
+sleep 2
+echo 3 >/proc/sys/vm/drop_caches
+log_mark
+check "a read after the signed URL expired succeeds" cmp "$MNT/files/$E/latest/file" "$(blob_path "$E" "$(readlink "$MNT/files/$E/latest")")"
+check_eq "it resolved the URL once more" 1 "$(count_requests api GET "^/api/1/file/$E/[0-9]+/file$")"
+check_eq "after exactly one blob read refused as expired" 1 \
+    "$(tail -n +$((LOG_MARK + 1)) "$T/requests.log" | grep '"host": "blob"' | grep -c '"status": 403')"
+emu_ctl POST /config '{"url_ttl": 60}' >/dev/null
+
 # --- faults: 429 and 503 on listings and blob reads are retried; the bytes stay right ---------
 vrcfs_unmount
 vrcfs_mount -o cache_ttl=0
@@ -141,6 +154,10 @@ check "stats.json counts the retries and the 429s" python3 -c "
 import json, sys
 s = json.load(open('$MNT/.vrcfs/stats.json'))
 sys.exit(not (s['retries'] >= 4 and s['rate_limited'] >= 2))"
+
+api_as_user DELETE "/file/$H" >/dev/null
+check_errno "a File deleted elsewhere is ENOENT once the cache has expired" "No such file" \
+    stat "$MNT/files/$H/file.json"
 
 # --- errors: a dead session is EACCES, a server down is an error and not a hang ----------------
 emu_fault "api:503:match=^/api/1/file/"
