@@ -7,10 +7,12 @@
  * close does not read the file again. flush (close) and fsync upload a stage whose content
  * changed since its last upload; rename of a temporary name onto a real one uploads too.
  *
- * Locking: w->lock guards the lists (stages, links, kept leftovers), each stage's identity and
- * reference count, and the cache_size budget. s->lock guards a stage's content. The order is
- * s->lock, then w->lock; never the other way round. An upload runs without either lock held,
- * with s->uploading set so that writers wait for it instead of changing the bytes being sent. */
+ * Locking: w->lock guards the lists (stages, links, kept leftovers), each stage's reference
+ * count and the cache_size budget. s->lock guards a stage's content. A stage's record (its
+ * identity: kind, place, target File) changes only with both held, so either is enough to read
+ * it. The order is s->lock, then w->lock; never the other way round. An upload runs without either
+ * lock held, with s->uploading set so that writers wait for it instead of changing the bytes being
+ * sent. */
 #include "vfs/files_write.h"
 
 #include "log.h"
@@ -124,10 +126,10 @@ struct write_handle {
     struct files_write_state *w;
     struct stage *s;
     bool can_write;
-    bool wrote; /* data went through this handle (a truncate to 0 does not count) */
+    atomic_bool wrote; /* data went through it (a truncate to 0 does not count) */
 };
 
-/* --- small helpers -------------------------------------------------------------------------- */
+/* --- small helpers ---------------------------------------------------------------------------- */
 
 static char *stage_path(const struct files_write_state *w, const struct stage *s, const char *ext)
 {
@@ -254,9 +256,6 @@ static void remove_link(struct files_write_state *w, struct local_link *gone)
     }
 }
 
-/* Drops one reference; the last one frees a stage that has nothing left to do: unlinked, or
- * uploaded and closed. A temporary file lives until it is unlinked or renamed; a stage whose
- * upload failed stays (visible, and on disk) for the next close or the next mount. */
 static double now_s(void)
 {
     struct timespec ts;
@@ -270,6 +269,10 @@ static bool becomes_link(const struct stage *s)
     return s->listed && s->rec.kind == STAGING_NEW && *s->rec.file_id && !s->dirty;
 }
 
+/* Drops one reference; the last one frees a stage that has nothing left to do: unlinked, or
+ * uploaded and closed. A temporary file lives until it is unlinked or renamed; a stage whose
+ * upload failed stays (visible, and on disk) for its next close or the next mount; a created
+ * File's name lingers before it becomes a link. */
 static void stage_put(struct files_write_state *w, struct stage *s)
 {
     pthread_mutex_lock(&w->lock);
@@ -319,8 +322,7 @@ static int account(struct files_write_state *w, struct stage *s, uint64_t size)
     return err;
 }
 
-/* --- the digest --------------------------------------------------------------------------------
- */
+/* --- the digest ------------------------------------------------------------------------------- */
 
 static void digest_drop(struct stage *s)
 {
@@ -376,8 +378,7 @@ static int digest_finish(struct stage *s, struct file_digest_result *out)
     return file_digest_fd(s->fd, s->sig, out);
 }
 
-/* --- stages ------------------------------------------------------------------------------------
- */
+/* --- stages ----------------------------------------------------------------------------------- */
 
 static struct stage *stage_alloc(void)
 {
@@ -771,6 +772,8 @@ static int stage_upload(struct files_write_state *w, struct stage *s)
             s->dirty = false;
             atomic_store(&s->phase, PHASE_DONE);
             sidecar_save(w, s, STAGING_UPLOADED);
+        } else {
+            atomic_store(&s->phase, PHASE_WRITING);
         }
         if (r.kind == STAGING_NEW)
             add_link(w, r.name, f);
@@ -779,8 +782,8 @@ static int stage_upload(struct files_write_state *w, struct stage *s)
     } else {
         atomic_store(&s->phase, PHASE_FAILED);
         char *data = stage_path(w, s, "data");
-        log_error("%s: the upload failed (%s); the data is kept at %s and is uploaded again on "
-                  "the next close or mount",
+        log_error("%s: the upload failed (%s); the data is kept at %s and is uploaded again "
+                  "at its next close for writing or by the next mount",
                   where, strerror(-err), data ? data : s->stem);
         free(data);
     }
@@ -788,8 +791,7 @@ static int stage_upload(struct files_write_state *w, struct stage *s)
     return err;
 }
 
-/* --- recovery ----------------------------------------------------------------------------------
- */
+/* --- recovery --------------------------------------------------------------------------------- */
 
 /* True when the File's newest complete version already holds what r describes (vrcfs was killed
  * after the upload finished and before it noted so). */
@@ -803,8 +805,11 @@ static bool already_uploaded(struct files_write_state *w, const struct staging_r
     const struct vrc_file_version *ver = vrc_file_version(f, vrc_file_latest(f));
     bool same = ver && ver->data[VRC_DATA_FILE].size == r->size &&
                 strcmp(ver->data[VRC_DATA_FILE].md5, r->md5) == 0;
-    if (same)
+    if (same) {
         files_meta_learn(w->v, f);
+        if (r->kind == STAGING_NEW)
+            add_link(w, r->name, f);
+    }
     vrc_file_unref(f);
     return same;
 }
@@ -934,7 +939,7 @@ static void recover_one(struct files_write_state *w, const char *stem)
         s->hash.valid = false; /* the signature is made again from the data */
         s->size = size;
         s->accounted = size;
-        staging_space_resize(&w->space, 0, size);
+        w->space.used += size; /* counted even over the limit: it is on the disk */
         s->dirty = true;
         s->mtime = (time_t)r.time;
         s->listed = true;
@@ -969,6 +974,11 @@ static void recover_scan(struct files_write_state *w)
             continue;
         if (strcmp(dot, ".json") == 0) {
             recover_one(w, stem);
+        } else if (strcmp(dot, ".json.tmp") == 0) {
+            char *tmp = NULL; /* a sidecar being replaced when vrcfs stopped: the old one stands */
+            if (asprintf(&tmp, "%s/%s", w->dir, e->d_name) >= 0)
+                unlink(tmp);
+            free(tmp);
         } else if (strcmp(dot, ".data") == 0) {
             char *json = NULL;
             if (asprintf(&json, "%s/%s.json", w->dir, stem) >= 0 && access(json, F_OK) != 0) {
@@ -1049,7 +1059,7 @@ static int wh_write(struct vfs_handle *h, const char *buf, size_t size, off_t of
     if (err)
         s->broken = err;
     else
-        wh->wrote = true;
+        atomic_store(&wh->wrote, true);
     if (!err) {
         digest_write(s, buf, (uint64_t)off, (size_t)n);
         if ((uint64_t)off + (uint64_t)n > s->size)
@@ -1072,7 +1082,7 @@ static int wh_flush(struct vfs_handle *h)
     struct stage *s = wh->s;
     if (!wh->can_write)
         return 0;
-    if (!wh->wrote) {
+    if (!atomic_load(&wh->wrote)) {
         pthread_mutex_lock(&s->lock);
         bool empty = s->size == 0 && !s->needs_base;
         if (empty && s->dirty)
@@ -1097,7 +1107,7 @@ static int wh_truncate(struct vfs_handle *h, off_t size)
         return -EINVAL;
     int err = stage_truncate(wh->w, wh->s, (uint64_t)size);
     if (!err && size > 0)
-        wh->wrote = true;
+        atomic_store(&wh->wrote, true);
     return err;
 }
 
