@@ -285,6 +285,17 @@ static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
     return (size_t)got;
 }
 
+/* Lets curl rewind an upload it must send again (a kept-alive connection that turned out to
+ * be closed), instead of failing the request. */
+static int on_upload_seek(void *arg, curl_off_t offset, int origin)
+{
+    struct http_transfer *t = arg;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > t->req->upload->length)
+        return CURL_SEEKFUNC_CANTSEEK;
+    t->upload_done = (uint64_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 static CURL *thread_handle(struct http_client *c)
 {
     CURL *h = pthread_getspecific(c->handle_key);
@@ -371,6 +382,8 @@ static struct curl_slist *setup_attempt(struct http_client *c, CURL *h, const ch
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
         curl_easy_setopt(h, CURLOPT_READDATA, t);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_upload_seek);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, t);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload->length);
     } else if (req->body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);

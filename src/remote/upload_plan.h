@@ -1,12 +1,13 @@
 /* upload_plan: how a multipart upload cuts a file into parts (S3 rules: every part but the
- * last at least 5 MiB, at most 10,000 parts). Pure arithmetic. */
+ * last at least 5 MiB) and VRChat (at most 1,000 parts: the `maxParts` its status endpoint
+ * reports, below S3's own 10,000). Pure arithmetic. */
 #ifndef VRCFS_UPLOAD_PLAN_H
 #define VRCFS_UPLOAD_PLAN_H
 
 #include <stdint.h>
 
 #define UPLOAD_PART_MIN (5ull * 1024 * 1024)
-#define UPLOAD_PARTS_MAX 10000
+#define UPLOAD_PARTS_MAX 1000
 
 struct upload_part {
     int number; /* 1-based, as S3 and VRChat count */

@@ -159,8 +159,8 @@ static void test_1tib_raises_part_size_to_fit_max_parts(void **state)
     int n = upload_plan_parts(TiB, 5 * MiB, &p);
 
     assert_int_equal(n, UPLOAD_PARTS_MAX);
-    /* ceil(2^40 / 10000) */
-    assert_int_equal(p[0].length, 109951163);
+    /* ceil(2^40 / 1000) */
+    assert_int_equal(p[0].length, 1099511628);
     assert_covers(p, n, TiB);
     free(p);
 }
