@@ -45,9 +45,7 @@
  * whose attributes the writes invalidated; answering its getattr with a symlink would fail that
  * stat with EIO. So the name stays a regular file until one getattr has been answered after the
  * close (from then on the kernel's attributes outlive its entry, and an expired entry is looked
- * up again, which takes the new type without a fuss), or for LINGER_S, longer than the kernel
- * keeps an entry (vfs.c: 1 s). */
-#define LINGER_S 2.0
+ * up again, which takes the new type without a fuss), or for VFS_NAME_LINGER_S. */
 
 /* What stats.json says about a stage. */
 enum phase { PHASE_WRITING, PHASE_QUEUED, PHASE_UPLOADING, PHASE_FAILED, PHASE_DONE };
@@ -263,7 +261,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A created File's stage, uploaded and closed: its name turns into a symlink (LINGER_S). */
+/* A created File's stage, uploaded and closed: its name turns into a symlink (VFS_NAME_LINGER_S).
+ */
 static bool becomes_link(const struct stage *s)
 {
     return s->listed && s->rec.kind == STAGING_NEW && *s->rec.file_id && !s->dirty;
@@ -299,7 +298,8 @@ static void sweep(struct files_write_state *w)
     double now = now_s();
     for (struct stage *s = w->stages, *next; s; s = next) {
         next = s->next;
-        if (s->lingering && s->refs == 0 && (s->shown || now > s->linger_since + LINGER_S)) {
+        if (s->lingering && s->refs == 0 &&
+            (s->shown || now > s->linger_since + VFS_NAME_LINGER_S)) {
             unlist(w, s);
             stage_destroy(w, s, false);
         }

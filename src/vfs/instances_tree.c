@@ -26,11 +26,6 @@
 #define SHORT_KNOWN_MAX 256        /* short names shown in /instances/s */
 #define KEY_LEN (NAME_MAX + 1 + 8) /* a prefix and any name */
 
-/* The kernel keeps what it learned of a name for 1 s (entry_timeout and attr_timeout, vfs.c).
- * Until that has passed, a name that was just written must keep looking like the regular file
- * the kernel created: a symlink answer to a getattr of that inode is EIO (wrong file type). */
-#define CREATED_SETTLE_S 2.0
-
 /* A name written through this mount that became an instance: a symlink until unmount. */
 struct created_link {
     char *name;
@@ -557,7 +552,7 @@ static int request_submit(struct request_handle *h)
     struct created_link *grown = link ? NULL : realloc(s->links, (s->nlinks + 1) * sizeof *grown);
     char *lname = link ? NULL : strdup(h->name);
     char *lloc = strdup(loc);
-    double settle = mono_now() + CREATED_SETTLE_S;
+    double settle = mono_now() + VFS_NAME_LINGER_S;
     if (link && lloc) {
         free(link->location);
         link->location = lloc;

@@ -5,6 +5,7 @@
 #include "vfs/files_write.h"
 #include "vfs/fs_ops.h"
 #include "vfs/instances_tree.h"
+#include "vfs/vfs_internal.h"
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
@@ -18,11 +19,9 @@
 static void *vfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
     struct vfs *v = fuse_get_context()->private_data;
-    /* The metadata cache decides freshness; the kernel may keep what it learned for a second,
-     * which makes `find` and `ls -lR` cheap without hiding changes for long. */
-    cfg->entry_timeout = 1.0;
-    cfg->attr_timeout = 1.0;
-    cfg->negative_timeout = 1.0;
+    cfg->entry_timeout = VFS_KERNEL_CACHE_S;
+    cfg->attr_timeout = VFS_KERNEL_CACHE_S;
+    cfg->negative_timeout = VFS_KERNEL_CACHE_S;
     cfg->use_ino = 0;
     cfg->nullpath_ok = 0;
     conn->max_readahead = 1024 * 1024;

@@ -8,7 +8,8 @@
 enum vfs_path_kind {
     VP_ROOT,          /* /                                   */
     VP_FILES,         /* /files                              */
-    VP_FILES_NAME,    /* /files/<name> where name is not a fileId nor "by-tag" (new File or its symlink) */
+    VP_FILES_NAME,    /* /files/<name> where name is not a fileId nor "by-tag" (new File or its
+                         symlink) */
     VP_BY_TAG,        /* /files/by-tag                       */
     VP_TAG_DIR,       /* /files/by-tag/<tag>                 */
     VP_TAG_LINK,      /* /files/by-tag/<tag>/<fileId>        */
@@ -33,12 +34,12 @@ enum vfs_data_type { VD_FILE, VD_SIGNATURE, VD_DELTA };
 
 struct vfs_path {
     enum vfs_path_kind kind;
-    char file_id[VFS_ID_MAX];      /* VP_FILE_*, VP_VERSION_*, VP_TAG_LINK */
-    int version;                   /* VP_VERSION_*: N >= 1 */
-    enum vfs_data_type data_type;  /* VP_VERSION_DATA */
-    char tag[64];                  /* VP_TAG_DIR, VP_TAG_LINK */
-    char name[NAME_MAX + 1];       /* VP_FILES_NAME, VP_FILE_NAME, VP_INSTANCE_NAME, VP_SHORT_LINK;
-                                      VP_INSTANCE_JSON: the location (without ".json") */
+    char file_id[VFS_ID_MAX];     /* VP_FILE_*, VP_VERSION_*, VP_TAG_LINK */
+    int version;                  /* VP_VERSION_*: N >= 1 */
+    enum vfs_data_type data_type; /* VP_VERSION_DATA */
+    char tag[64];                 /* VP_TAG_DIR, VP_TAG_LINK */
+    char name[NAME_MAX + 1];      /* VP_FILES_NAME, VP_FILE_NAME, VP_INSTANCE_NAME, VP_SHORT_LINK;
+                                     VP_INSTANCE_JSON: the location (without ".json") */
 };
 
 /* Parses an absolute path as FUSE passes it ("/files/file_x/1/file").
