@@ -341,6 +341,17 @@ static int op_listxattr(const char *path, char *list, size_t size)
     return 0;
 }
 
+/* The user.vrchat.* attributes are actions and facts of the server: none can be removed. */
+static int op_removexattr(const char *path, const char *name)
+{
+    (void)name;
+    struct vfs_path p;
+    int err = vfs_path_parse(path, &p);
+    if (err)
+        return err;
+    return p.kind == VP_INSTANCE_JSON ? -ENOTSUP : -ENODATA;
+}
+
 static int op_statfs(const char *path, struct statvfs *st)
 {
     (void)path;
@@ -373,6 +384,7 @@ const struct fuse_operations vfs_fs_ops = {
     .setxattr = op_setxattr,
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,
+    .removexattr = op_removexattr,
     .readdir = op_readdir,
     .create = op_create,
     .utimens = op_utimens,
