@@ -29,6 +29,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    /* File names come from users and servers: keep one message on one line. */
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
     if (log_to_syslog)
         syslog(priorities[level], "%s", line);
     else
