@@ -1,5 +1,7 @@
 #include "remote/instances_api.h"
 
+#include "remote/api_json.h"
+
 #include "log.h"
 #include "remote/location.h"
 
@@ -10,42 +12,6 @@
 #include <string.h>
 
 #define PATH_LEN 512
-
-/* One request with a JSON answer. Unlike api_json_call it gives the status back, because a
- * refused POST /instances must be told apart from a failed one, and it takes an empty 2xx body
- * as "no value" (*out NULL) since DELETE and invite answers are not used for anything vital. */
-static int call(struct http_client *c, const char *method, const char *path, json_t *body,
-                json_t **out, long *status, char *message)
-{
-    *out = NULL;
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (body && !text)
-        return -ENOMEM;
-    struct http_request req = {
-        .method = method,
-        .url = path,
-        .body = text,
-        .body_len = text ? strlen(text) : 0,
-        .content_type = text ? "application/json" : NULL,
-    };
-    struct http_response resp;
-    int err = http_perform(c, &req, &resp);
-    free(text);
-    if (!err && resp.body_len > 0) {
-        json_error_t jerr;
-        *out = json_loadb(resp.body, resp.body_len, JSON_DECODE_ANY, &jerr);
-        if (!*out) {
-            log_warn("%s %s: the answer is not JSON (%s)", method, path, jerr.text);
-            err = -EIO;
-        }
-    }
-    if (status)
-        *status = resp.status;
-    if (message)
-        snprintf(message, 256, "%s", resp.message);
-    http_response_free(&resp);
-    return err;
-}
 
 /* The Instance answer of a GET: null (VRChat's "no such instance") is ENOENT, and anything else
  * that is not an object is the server's fault. */
@@ -113,7 +79,7 @@ int instances_api_get(struct http_client *c, const char *location, json_t **out)
     int err = location_path(path, "/instances/%s", location);
     if (err)
         return err;
-    return instance_answer(call(c, "GET", path, NULL, out, NULL, NULL), path, out);
+    return instance_answer(api_json_call_status(c, "GET", path, NULL, out, NULL, NULL), path, out);
 }
 
 int instances_api_get_by_short_name(struct http_client *c, const char *name, json_t **out)
@@ -123,7 +89,7 @@ int instances_api_get_by_short_name(struct http_client *c, const char *name, jso
         return -ENOENT;
     char path[PATH_LEN];
     snprintf(path, sizeof path, "/instances/s/%s", name);
-    return instance_answer(call(c, "GET", path, NULL, out, NULL, NULL), path, out);
+    return instance_answer(api_json_call_status(c, "GET", path, NULL, out, NULL, NULL), path, out);
 }
 
 int instances_api_short_name(struct http_client *c, const char *location, char **short_name,
@@ -136,7 +102,7 @@ int instances_api_short_name(struct http_client *c, const char *location, char *
     if (err)
         return err;
     json_t *ans = NULL;
-    err = call(c, "GET", path, NULL, &ans, NULL, NULL);
+    err = api_json_call_status(c, "GET", path, NULL, &ans, NULL, NULL);
     if (!err && json_is_null(ans))
         err = -ENOENT;
     json_t *secure = json_object_get(ans, "secureName");
@@ -166,7 +132,7 @@ int instances_api_create(struct http_client *c, json_t *request, json_t **out, l
                          char *message)
 {
     *out = NULL;
-    int err = call(c, "POST", "/instances", request, out, status, message);
+    int err = api_json_call_status(c, "POST", "/instances", request, out, status, message);
     if (err)
         return err;
     const char *loc = json_string_value(json_object_get(*out, "location"));
@@ -195,7 +161,7 @@ int instances_api_close(struct http_client *c, const char *location,
     if (err)
         return err;
     json_t *ans = NULL;
-    err = call(c, "DELETE", path, NULL, &ans, NULL, NULL);
+    err = api_json_call_status(c, "DELETE", path, NULL, &ans, NULL, NULL);
     if (!err && out && json_is_object(ans)) {
         *out = ans;
         ans = NULL;
@@ -211,7 +177,7 @@ int instances_api_invite_self(struct http_client *c, const char *location)
     if (err)
         return err;
     json_t *ans = NULL;
-    err = call(c, "POST", path, NULL, &ans, NULL, NULL);
+    err = api_json_call_status(c, "POST", path, NULL, &ans, NULL, NULL);
     json_decref(ans);
     return err;
 }
@@ -227,7 +193,7 @@ int instances_api_recent_page(struct http_client *c, int offset, int n, char ***
     char path[PATH_LEN];
     snprintf(path, sizeof path, "/instances/recent?n=%d&offset=%d", n, offset);
     json_t *list = NULL;
-    int err = call(c, "GET", path, NULL, &list, NULL, NULL);
+    int err = api_json_call_status(c, "GET", path, NULL, &list, NULL, NULL);
     if (!err && !json_is_array(list)) {
         log_warn("GET /instances/recent: the answer is not a list");
         err = -EIO;
