@@ -102,4 +102,10 @@ log_mark
 check_errno "a rate-limited login says so" "rate limiting logins.*Created too many sessions" vrcfs_login
 check_eq "the refused login was sent once, not retried" 1 "$(count_requests api GET '^/api/1/auth/user$')"
 
+# A login from somewhere new: VRChat answers 401 with a message the user must read as it is.
+kill "$EMU_PID" && wait "$EMU_PID" 2>/dev/null
+rm -f "$T/port"
+emu_start --new-location
+check_errno "a login from a new place shows the server's message" \
+    "login refused: It looks like you're logging in from somewhere new! Check your email" vrcfs_login
 finish
