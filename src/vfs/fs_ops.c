@@ -8,6 +8,9 @@
 #include "vfs/stats_file.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -63,10 +66,116 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
     return instances_getattr(v, &p, st);
 }
 
+/* A directory is listed once per opendir (or rewind) into a snapshot, which readdir hands to
+ * libfuse with each entry's position as its offset. With offset 0 the high-level library sends
+ * readdirplus entries without a node id, which the kernel ignores: every name is then looked up
+ * again, one LOOKUP round trip each. With offsets it looks the entries up while filling, and the
+ * kernel keeps them with their attributes. The snapshot keeps the listing to one pass over the
+ * module (and one set of API requests) however many readdir calls the kernel makes. */
+struct dir_entry {
+    char *name;
+    struct stat st;
+    bool has_st;
+    enum fuse_fill_dir_flags flags;
+};
+
+struct dir_snapshot {
+    struct dir_entry *e;
+    size_t n, cap;
+    bool filled;
+    int err;
+};
+
+static void snapshot_clear(struct dir_snapshot *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->e[i].name);
+    d->n = 0;
+    d->filled = false;
+    d->err = 0;
+}
+
+static int snapshot_add(void *arg, const char *name, const struct stat *st, off_t off,
+                        enum fuse_fill_dir_flags flags)
+{
+    (void)off;
+    struct dir_snapshot *d = arg;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        struct dir_entry *e = realloc(d->e, cap * sizeof *e);
+        if (!e) {
+            d->err = -ENOMEM;
+            return 1;
+        }
+        d->e = e;
+        d->cap = cap;
+    }
+    struct dir_entry *e = &d->e[d->n];
+    if (!(e->name = strdup(name))) {
+        d->err = -ENOMEM;
+        return 1;
+    }
+    e->has_st = st != NULL;
+    if (st)
+        e->st = *st;
+    e->flags = flags;
+    d->n++;
+    return 0;
+}
+
+static int readdir_at(const char *path, void *buf, fuse_fill_dir_t filler,
+                      struct fuse_file_info *fi, enum fuse_readdir_flags flags);
+
+static int op_opendir(const char *path, struct fuse_file_info *fi)
+{
+    (void)path;
+    struct dir_snapshot *d = calloc(1, sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    fi->fh = (uint64_t)(uintptr_t)d;
+    return 0;
+}
+
+static int op_releasedir(const char *path, struct fuse_file_info *fi)
+{
+    (void)path;
+    struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+    if (d) {
+        snapshot_clear(d);
+        free(d->e);
+        free(d);
+    }
+    return 0;
+}
+
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-    (void)off;
+    struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
+    if (!d)
+        return -EBADF;
+    if (off == 0 || !d->filled) {
+        snapshot_clear(d);
+        int err = readdir_at(path, d, snapshot_add, fi, flags);
+        if (!err)
+            err = d->err;
+        if (err) {
+            snapshot_clear(d);
+            return err;
+        }
+        d->filled = true;
+    }
+    for (size_t i = (size_t)off; i < d->n; i++) {
+        const struct dir_entry *e = &d->e[i];
+        if (filler(buf, e->name, e->has_st ? &e->st : NULL, (off_t)(i + 1), e->flags) != 0)
+            break;
+    }
+    return 0;
+}
+
+static int readdir_at(const char *path, void *buf, fuse_fill_dir_t filler,
+                      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
     (void)fi;
     (void)flags;
     struct vfs *v = vfs_current();
@@ -385,7 +494,9 @@ const struct fuse_operations vfs_fs_ops = {
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,
     .removexattr = op_removexattr,
+    .opendir = op_opendir,
     .readdir = op_readdir,
+    .releasedir = op_releasedir,
     .create = op_create,
     .utimens = op_utimens,
 };
