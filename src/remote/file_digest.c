@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <librsync.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,7 +27,52 @@ struct file_digest {
     uint64_t size;
     uint64_t sig_size;
     int err; /* first error; once set, the digest only waits to be freed */
+
+    /* The MD5 of a chunk runs on a helper thread while librsync makes its signature. */
+    bool helper_on, helper_failed, helper_quit, md5_busy, md5_failed;
+    pthread_t helper;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const void *md5_buf;
+    size_t md5_len;
 };
+
+#define PARALLEL_MIN (16u * 1024) /* below this a chunk is hashed inline */
+
+static void *md5_helper(void *arg)
+{
+    struct file_digest *d = arg;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->md5_busy && !d->helper_quit)
+            pthread_cond_wait(&d->cv, &d->mu);
+        if (!d->md5_busy)
+            break;
+        const void *buf = d->md5_buf;
+        size_t len = d->md5_len;
+        pthread_mutex_unlock(&d->mu);
+        bool ok = EVP_DigestUpdate(d->md5, buf, len);
+        pthread_mutex_lock(&d->mu);
+        if (!ok)
+            d->md5_failed = true;
+        d->md5_busy = false;
+        pthread_cond_broadcast(&d->cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+static void helper_stop(struct file_digest *d)
+{
+    if (!d->helper_on)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->helper_quit = true;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->helper, NULL);
+    d->helper_on = false;
+}
 
 static void md5_to_base64(const unsigned char raw[MD5_LEN], char out[DIGEST_MD5_B64_LEN + 1])
 {
@@ -95,6 +142,9 @@ void file_digest_abort(struct file_digest *d)
 {
     if (!d)
         return;
+    helper_stop(d);
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
     if (d->job)
         rs_job_free(d->job);
     EVP_MD_CTX_free(d->md5);
@@ -112,6 +162,8 @@ struct file_digest *file_digest_new(FILE *sig_out)
     if (!d)
         return NULL;
     d->sig_out = sig_out;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
     d->md5 = EVP_MD_CTX_new();
     d->sig_md5 = EVP_MD_CTX_new();
     /* Not rs_sig_args(): it would pick RabinKarp and a size-dependent block length. */
@@ -132,7 +184,17 @@ int file_digest_update(struct file_digest *d, const void *buf, size_t len)
         return -EINVAL;
     if (d->err)
         return d->err;
-    if (!EVP_DigestUpdate(d->md5, buf, len)) {
+    if (len >= PARALLEL_MIN && !d->helper_on && !d->helper_failed)
+        d->helper_failed = !(d->helper_on = pthread_create(&d->helper, NULL, md5_helper, d) == 0);
+    bool parallel = d->helper_on && len >= PARALLEL_MIN;
+    if (parallel) {
+        pthread_mutex_lock(&d->mu);
+        d->md5_buf = buf;
+        d->md5_len = len;
+        d->md5_busy = true;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+    } else if (!EVP_DigestUpdate(d->md5, buf, len)) {
         d->err = -EIO;
         return d->err;
     }
@@ -142,6 +204,15 @@ int file_digest_update(struct file_digest *d, const void *buf, size_t len)
     b.avail_in = len;
     if (pump(d, &b) != 0)
         d->err = -EIO; /* 1 (done) before eof_in is as wrong as an error */
+    if (parallel) {
+        /* buf is the caller's: the helper is done with it before this returns. */
+        pthread_mutex_lock(&d->mu);
+        while (d->md5_busy)
+            pthread_cond_wait(&d->cv, &d->mu);
+        if (d->md5_failed && !d->err)
+            d->err = -EIO;
+        pthread_mutex_unlock(&d->mu);
+    }
     return d->err;
 }
 

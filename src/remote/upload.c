@@ -385,12 +385,12 @@ static int put_range(const struct data_job *j, int part, uint64_t offset, uint64
     if (err)
         return err;
     char md5_header[64];
-    err = upload_md5_header(md5_b64, md5_header, sizeof md5_header);
+    err = md5_b64 ? upload_md5_header(md5_b64, md5_header, sizeof md5_header) : 0;
     if (err) {
         free(url);
         return err;
     }
-    const char *headers[] = {md5_header, NULL};
+    const char *headers[] = {md5_b64 ? md5_header : NULL, NULL};
     struct http_upload body = {.fd = j->fd, .offset = offset, .length = length};
     struct http_request req = {
         .method = "PUT",
@@ -456,9 +456,10 @@ struct multipart {
 
 static int send_part(const struct data_job *j, const struct upload_part *p, char **etag)
 {
-    char b64[DIGEST_MD5_B64_LEN + 1], hex[MD5_HEX_LEN + 1];
-    int err = md5_range(j->fd, p->offset, p->length, b64, hex);
-    return err ? err : put_range(j, p->number, p->offset, p->length, b64, etag);
+    /* No Content-MD5 on a part: hashing each part here read the whole file again and ran a
+     * second MD5 over it at close. Content-MD5 is optional for parts, and finish checks the
+     * whole against fileMd5. */
+    return put_range(j, p->number, p->offset, p->length, NULL, etag);
 }
 
 static void *multipart_worker(void *arg)
