@@ -103,6 +103,15 @@ check "and is byte-identical" cmp "$T/big" "$(blob_path "$BIG" 1)"
 rm -f "$T/big"
 
 check_errno "a corrupted blob (md5 mismatch) reads as EIO" "Input/output error" cat "$MNT/files/$VICTIM/$VICTIMV/file"
+# The same for a large version read with big blocks, where the kernel's readahead sends reads
+# out of order: the check must survive that.
+emu_ctl POST /corrupt "{\"fileId\":\"$BIG\",\"version\":1,\"type\":\"file\",\"offset\":99999999}" >/dev/null
+echo 3 >/proc/sys/vm/drop_caches
+check_errno "a corrupted 100 MiB blob read with dd bs=1M is EIO" "Input/output error" \
+    dd if="$MNT/files/$BIG/1/file" of=/dev/null bs=1M status=none
+emu_ctl POST /corrupt "{\"fileId\":\"$BIG\",\"version\":1,\"type\":\"file\",\"offset\":99999999}" >/dev/null
+echo 3 >/proc/sys/vm/drop_caches
+check "and reads fine again once the blob is restored" cmp "$MNT/files/$BIG/1/file" "$(blob_path "$BIG" 1)"
 
 # Parallel readers of one File and of different Files (the page cache is dropped first).
 echo 3 >/proc/sys/vm/drop_caches
