@@ -116,6 +116,22 @@ static int resolve_url(struct blob_reader *r, bool fresh)
     return 0;
 }
 
+/* All the data went through the MD5: compare it with the server's. A mismatch fails this
+ * handle's reads from now on. */
+static void md5_finish(struct blob_reader *r)
+{
+    unsigned char got[EVP_MAX_MD_SIZE];
+    unsigned int got_len = 0;
+    EVP_DigestFinal_ex(r->md5, got, &got_len);
+    EVP_MD_CTX_free(r->md5);
+    r->md5 = NULL;
+    if (got_len != 16 || memcmp(got, r->md5_want, 16) != 0) {
+        r->corrupt = true;
+        log_error("%s version %d %s: the data does not match its md5; reads fail with EIO",
+                  r->file_id, r->version, vrc_data_kind_name(r->kind));
+    }
+}
+
 static void md5_feed(struct blob_reader *r, const char *data, uint64_t offset, size_t len)
 {
     if (!r->md5)
@@ -135,16 +151,7 @@ static void md5_feed(struct blob_reader *r, const char *data, uint64_t offset, s
     r->md5_next += len;
     if (r->md5_next < r->size)
         return;
-    unsigned char got[EVP_MAX_MD_SIZE];
-    unsigned int got_len = 0;
-    EVP_DigestFinal_ex(r->md5, got, &got_len);
-    EVP_MD_CTX_free(r->md5);
-    r->md5 = NULL;
-    if (got_len != 16 || memcmp(got, r->md5_want, 16) != 0) {
-        r->corrupt = true;
-        log_error("%s version %d %s: the data does not match its md5; reads fail with EIO",
-                  r->file_id, r->version, vrc_data_kind_name(r->kind));
-    }
+    md5_finish(r);
 }
 
 static int fetch(struct blob_reader *r, uint64_t offset, size_t len)
@@ -272,18 +279,8 @@ static void *hasher_main(void *arg)
         EVP_DigestUpdate(ctx, data, n);
         pthread_mutex_lock(&r->lock);
         r->md5_next = from + n;
-        if (r->md5_next >= r->size) {
-            unsigned char got[EVP_MAX_MD_SIZE];
-            unsigned int got_len = 0;
-            EVP_DigestFinal_ex(r->md5, got, &got_len);
-            EVP_MD_CTX_free(r->md5);
-            r->md5 = NULL;
-            if (got_len != 16 || memcmp(got, r->md5_want, 16) != 0) {
-                r->corrupt = true;
-                log_error("%s version %d %s: the data does not match its md5; reads fail with EIO",
-                          r->file_id, r->version, vrc_data_kind_name(r->kind));
-            }
-        }
+        if (r->md5_next >= r->size)
+            md5_finish(r);
         pthread_cond_broadcast(&r->cond);
     }
     pthread_mutex_unlock(&r->lock);
