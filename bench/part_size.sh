@@ -2,12 +2,12 @@
 # Upload benchmark: how long `cp` of one file into a File takes through a real mount, for several
 # multipart part sizes, at a given API rate and emulated latency. Not a pass/fail test.
 #
-#   tests/integration/bench_upload.sh [SIZE_MIB] [RATE] [LATENCY_MS] [PART_MIBS...]
-#   e.g. tests/integration/bench_upload.sh 256 60 30 5 8 16 32 64
+#   bench/part_size.sh [SIZE_MIB] [RATE] [LATENCY_MS] [PART_MIBS...]
+#   e.g. bench/part_size.sh 256 60 30 5 8 16 32 64
 #
 # Every part costs one API request (PUT .../start?partNumber=k) besides its blob PUT, and API
 # requests are paced at RATE per minute: at VRChat's 60, parts are paid for in seconds.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../tests/integration/lib.sh"
 
 SIZE_MIB=${1:-256}
 RATE=${2:-60}
