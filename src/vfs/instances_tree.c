@@ -964,6 +964,24 @@ int instances_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
     return err;
 }
 
+/* DELETE the instance (how NULL: close it now, softly) and keep the answer it gives, or forget
+ * what was cached of it when there is none. */
+static int close_instance(struct vfs *v, const char *location,
+                          const struct instances_api_close *how)
+{
+    json_t *inst = NULL;
+    int err = instances_api_close(v->http, location, how, &inst);
+    if (!err && inst) {
+        remember_instance(v, inst, location);
+    } else {
+        char key[KEY_LEN];
+        key_of(key, "i:", location);
+        cache_remove(v->cache, key);
+    }
+    json_decref(inst);
+    return err;
+}
+
 int instances_unlink(struct vfs *v, const struct vfs_path *p)
 {
     struct instances_state *s = v->instances;
@@ -984,15 +1002,7 @@ int instances_unlink(struct vfs *v, const struct vfs_path *p)
     }
     if (p->kind != VP_INSTANCE_JSON)
         return -EPERM;
-    json_t *inst = NULL;
-    int err = instances_api_close(v->http, p->name, NULL, &inst);
-    char key[KEY_LEN];
-    key_of(key, "i:", p->name);
-    if (!err && inst)
-        remember_instance(v, inst, p->name);
-    else
-        cache_remove(v->cache, key);
-    json_decref(inst);
+    int err = close_instance(v, p->name, NULL);
     if (err)
         return err;
     /* The instance still exists (closed) and can be read by name; it leaves the listing. */
@@ -1058,15 +1068,7 @@ int instances_setxattr(struct vfs *v, const struct vfs_path *p, const char *name
         log_warn("instances: %s: user.vrchat.close takes soft, hard or an ISO 8601 time", p->name);
         return -EINVAL;
     }
-    json_t *inst = NULL;
-    int err = instances_api_close(v->http, p->name, &how, &inst);
-    char key[KEY_LEN];
-    key_of(key, "i:", p->name);
-    if (!err && inst)
-        remember_instance(v, inst, p->name);
-    else
-        cache_remove(v->cache, key);
-    json_decref(inst);
+    int err = close_instance(v, p->name, &how);
     if (!err)
         log_info("instances: closed %s (%s%s%s)", p->name, how.hard ? "hard" : "soft",
                  how.closed_at ? " at " : "", how.closed_at ? how.closed_at : "");
