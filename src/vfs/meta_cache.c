@@ -3,6 +3,7 @@
  * so that a value's unref may do real work (or even call back into the cache). */
 #include "vfs/meta_cache.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -242,6 +243,22 @@ void cache_insert_negative(struct meta_cache *c, const char *key)
 }
 
 /* Classifies a found entry, taking a reference for a hit while the lock still pins it. */
+/* cache_watch_begin/end: whether this thread notes what it is handed, and the earliest expiry. */
+static _Thread_local bool watching;
+static _Thread_local double watch_earliest;
+
+void cache_watch_begin(void)
+{
+    watching = true;
+    watch_earliest = INFINITY;
+}
+
+double cache_watch_end(void)
+{
+    watching = false;
+    return watch_earliest;
+}
+
 static enum cache_result use_entry(struct meta_cache *c, struct entry *e, void **value)
 {
     lru_unlink(e);
@@ -251,6 +268,8 @@ static enum cache_result use_entry(struct meta_cache *c, struct entry *e, void *
         return CACHE_NEGATIVE;
     }
     c->counters.hits++;
+    if (watching && e->expires < watch_earliest)
+        watch_earliest = e->expires;
     if (value == NULL)
         return CACHE_HIT;
     bool counted = e->ops != NULL && e->ops->ref != NULL && e->value != NULL;

@@ -37,6 +37,12 @@ void cache_insert_negative(struct meta_cache *c, const char *key);
  * A hit or negative hit makes the entry most recently used. Counts hits and misses. */
 enum cache_result cache_lookup(struct meta_cache *c, const char *key, void **value);
 
+/* What a call rests on: after cache_watch_begin(), the hits of this thread's cache_lookup note
+ * the earliest time one of the values handed out stops being fresh (on the cache's clock);
+ * cache_watch_end() stops noting and returns it, INFINITY when nothing was handed out. */
+void cache_watch_begin(void);
+double cache_watch_end(void);
+
 /* Removes key if present. */
 void cache_remove(struct meta_cache *c, const char *key);
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -240,6 +241,32 @@ static void test_hit_does_not_extend_ttl(void **state)
     assert_hit(c, "a", 1);
     fake_time += 6;
     assert_miss(c, "a");
+    cache_free(c);
+}
+
+/* cache_watch: the earliest expiry of the values handed out between begin and end. */
+static void test_watch_notes_the_earliest_expiry_handed_out(void **state)
+{
+    (void)state;
+    struct meta_cache *c = new_cache(4, 10, 2);
+    cache_insert(c, "old", tval_new(1), &tval_ops); /* fresh until 1010 */
+    fake_time += 4;
+    cache_insert(c, "new", tval_new(2), &tval_ops); /* until 1014 */
+    cache_insert_negative(c, "gone");
+    cache_watch_begin();
+    assert_true(isinf(cache_watch_end())); /* nothing handed out */
+    cache_watch_begin();
+    assert_hit(c, "new", 2);
+    assert_int_equal(cache_lookup(c, "gone", NULL), CACHE_NEGATIVE); /* no value: not noted */
+    assert_miss(c, "absent");
+    assert_true(cache_watch_end() == 1014.0);
+    cache_watch_begin();
+    assert_hit(c, "new", 2);
+    assert_hit(c, "old", 1);
+    assert_true(cache_watch_end() == 1010.0);
+    assert_hit(c, "old", 1); /* after end nothing is noted */
+    cache_watch_begin();
+    assert_true(isinf(cache_watch_end()));
     cache_free(c);
 }
 
@@ -581,6 +608,8 @@ int main(void)
         cmocka_unit_test_teardown(test_remove_prefix, teardown_check_leaks),
         cmocka_unit_test_teardown(test_remove_empty_prefix_removes_all, teardown_check_leaks),
         cmocka_unit_test_teardown(test_counters, teardown_check_leaks),
+        cmocka_unit_test_teardown(test_watch_notes_the_earliest_expiry_handed_out,
+                                  teardown_check_leaks),
         cmocka_unit_test_teardown(test_free_releases_every_value, teardown_check_leaks),
         cmocka_unit_test_teardown(test_values_are_released_outside_the_lock, teardown_check_leaks),
         cmocka_unit_test_teardown(test_threads_keep_refcounts_balanced, teardown_check_leaks),
