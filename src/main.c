@@ -28,7 +28,9 @@ static void usage(void)
            "    rate=N             API requests per minute (default 60)\n"
            "    retries=N          retries of a transient failure (default 4)\n"
            "    part_size_mib=N    multipart upload part size (default 16, at least 5)\n"
-           "plus the FUSE options: allow_other, uid, gid, umask, ro, ...\n",
+           "    uid=N, gid=N       owner shown for every file (default: the mounting user)\n"
+           "    umask=OCTAL        masks the modes shown (e.g. 027)\n"
+           "plus the FUSE mount options: allow_other, default_permissions, ro, ...\n",
            VRCFS_DEFAULT_API_URL);
 }
 
@@ -56,6 +58,9 @@ static int mount_command(struct fuse_args *args, struct vrcfs_options *o, const 
         .cache_size = (uint64_t)o->cache_size,
         .part_size = (uint64_t)o->multipart_part_mib * 1024 * 1024,
         .user_id = s.user_id,
+        .uid = o->uid,
+        .gid = o->gid,
+        .umask = (mode_t)o->umask,
         .foreground = o->foreground,
     };
     fuse_opt_add_arg(args, mountpoint);

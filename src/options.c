@@ -33,6 +33,9 @@ static const struct fuse_opt option_table[] = {
     VRCFS_OPT("rate=%d", rate),
     VRCFS_OPT("retries=%d", retries),
     VRCFS_OPT("part_size_mib=%d", multipart_part_mib),
+    VRCFS_OPT("uid=%ld", uid),
+    VRCFS_OPT("gid=%ld", gid),
+    VRCFS_OPT("umask=%o", umask),
     FUSE_OPT_KEY("cache_size=", KEY_CACHE_SIZE), /* parsed by hand below, for suffixes */
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -111,13 +114,16 @@ int options_parse(struct fuse_args *args, struct vrcfs_options *o, char **words,
     st.opts.rate = 60;
     st.opts.retries = 4;
     st.opts.multipart_part_mib = 16;
+    st.opts.uid = st.opts.gid = -1;
     int rc = fuse_opt_parse(args, &st, option_table, option_proc);
     *o = st.opts;
     *nwords = st.nwords;
     if (rc == 0 && (o->cache_ttl < 0 || o->cache_entries < 1 || o->rate < 0 || o->retries < 0 ||
-                    o->retries > 20 || o->multipart_part_mib < 5)) {
+                    o->retries > 20 || o->multipart_part_mib < 5 || o->uid < -1 || o->gid < -1 ||
+                    o->umask > 0777)) {
         fprintf(stderr, "vrcfs: an option is out of range (cache_ttl >= 0, cache_entries >= 1, "
-                        "rate >= 0, 0 <= retries <= 20, part_size_mib >= 5)\n");
+                        "rate >= 0, 0 <= retries <= 20, part_size_mib >= 5, uid and gid >= 0, "
+                        "umask <= 0777)\n");
         rc = -1;
     }
     return rc;

@@ -15,6 +15,8 @@ struct vrcfs_options {
     int rate;
     int retries;
     int multipart_part_mib;
+    long uid, gid; /* -1: the mounting user's */
+    unsigned int umask;
     int debug;
     int foreground;
     int show_help;

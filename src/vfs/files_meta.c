@@ -143,6 +143,7 @@ void files_meta_learn(struct vfs *v, struct vrc_file *f)
     file_key(key, sizeof key, f->id);
     cache_insert(v->cache, key, vrc_file_ref(f), &file_ops);
     cache_remove_prefix(v->cache, "l:");
+    vfs_forget_listings(v, "/files", 0);
 }
 
 void files_meta_forget(struct vfs *v, const char *file_id)
@@ -153,4 +154,5 @@ void files_meta_forget(struct vfs *v, const char *file_id)
     cache_remove_prefix(v->cache, "l:");
     snprintf(key, sizeof key, "u:%s/", file_id);
     cache_remove_prefix(v->cache, key);
+    vfs_forget_listings(v, "/files", 0);
 }

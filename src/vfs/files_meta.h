@@ -20,10 +20,10 @@ int files_meta_list(struct vfs *v, const char *tag, struct file_listing **out);
 void files_meta_listing_unref(struct file_listing *l);
 
 /* Puts a File the server just returned (after an upload, a delete) into the cache, replacing
- * what was there; the listings are dropped so the next one is fresh. */
+ * what was there; the listings, ours and the kernel's, are dropped so the next one is fresh. */
 void files_meta_learn(struct vfs *v, struct vrc_file *f);
 
-/* Forgets a File (after DELETE) and the listings. */
+/* Forgets a File (after DELETE) and the listings, ours and the kernel's. */
 void files_meta_forget(struct vfs *v, const char *file_id);
 
 #endif

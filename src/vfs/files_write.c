@@ -223,6 +223,7 @@ static void unlist(struct files_write_state *w, struct stage *s)
     }
     s->next = NULL;
     s->listed = false;
+    vfs_forget_listings(w->v, "/files", 0.01); /* by the expiry thread: w->lock is held */
 }
 
 /* The stage visible at dir/name (the newest, should a recovery have left two). w->lock held. */
@@ -281,6 +282,8 @@ static void stage_put(struct files_write_state *w, struct stage *s)
                 s->lingering = true;
                 s->shown = false;
                 s->linger_since = now_s();
+                /* The kernel's listing shows a regular file until then. */
+                vfs_forget_listings(w->v, "/files", VFS_NAME_LINGER_S + 0.5);
             }
         } else if (!s->listed || (s->rec.kind != STAGING_TEMP && (!s->dirty || s->broken))) {
             /* A write that failed (ENOSPC) left a fragment: never uploaded, not kept. */

@@ -1,5 +1,5 @@
-/* fs_ops: the FUSE operations, kept thin: each parses the path (vfs_path) and hands the call to
- * the module that owns that part of the tree; calls on open files go through the handle. */
+/* fs_ops: the filesystem calls on paths, kept thin: each parses the path (vfs_path) and hands the
+ * call to the module that owns that part of the tree; calls on open files go through the handle. */
 #include "vfs/fs_ops.h"
 
 #include "vfs/files_tree.h"
@@ -38,9 +38,8 @@ static bool may_be_local(enum vfs_path_kind k)
     return k == VP_FILES_NAME || k == VP_FILE_NAME;
 }
 
-static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+int fs_getattr(struct vfs *v, const char *path, struct stat *st, const struct fuse_file_info *fi)
 {
-    struct vfs *v = vfs_current();
     struct vfs_handle *h = handle_of(fi);
     if (h && h->ops->getattr)
         return h->ops->getattr(h, st);
@@ -66,119 +65,8 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
     return instances_getattr(v, &p, st);
 }
 
-/* A directory is listed once per opendir (or rewind) into a snapshot, which readdir hands to
- * libfuse with each entry's position as its offset. With offset 0 the high-level library sends
- * readdirplus entries without a node id, which the kernel ignores: every name is then looked up
- * again, one LOOKUP round trip each. With offsets it looks the entries up while filling, and the
- * kernel keeps them with their attributes. The snapshot keeps the listing to one pass over the
- * module (and one set of API requests) however many readdir calls the kernel makes. */
-struct dir_entry {
-    char *name;
-    struct stat st;
-    bool has_st;
-    enum fuse_fill_dir_flags flags;
-};
-
-struct dir_snapshot {
-    struct dir_entry *e;
-    size_t n, cap;
-    bool filled;
-    int err;
-};
-
-static void snapshot_clear(struct dir_snapshot *d)
+int fs_readdir(struct vfs *v, const char *path, void *buf, fuse_fill_dir_t filler)
 {
-    for (size_t i = 0; i < d->n; i++)
-        free(d->e[i].name);
-    d->n = 0;
-    d->filled = false;
-    d->err = 0;
-}
-
-static int snapshot_add(void *arg, const char *name, const struct stat *st, off_t off,
-                        enum fuse_fill_dir_flags flags)
-{
-    (void)off;
-    struct dir_snapshot *d = arg;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        struct dir_entry *e = realloc(d->e, cap * sizeof *e);
-        if (!e) {
-            d->err = -ENOMEM;
-            return 1;
-        }
-        d->e = e;
-        d->cap = cap;
-    }
-    struct dir_entry *e = &d->e[d->n];
-    if (!(e->name = strdup(name))) {
-        d->err = -ENOMEM;
-        return 1;
-    }
-    e->has_st = st != NULL;
-    if (st)
-        e->st = *st;
-    e->flags = flags;
-    d->n++;
-    return 0;
-}
-
-static int readdir_at(const char *path, void *buf, fuse_fill_dir_t filler,
-                      struct fuse_file_info *fi, enum fuse_readdir_flags flags);
-
-static int op_opendir(const char *path, struct fuse_file_info *fi)
-{
-    (void)path;
-    struct dir_snapshot *d = calloc(1, sizeof *d);
-    if (!d)
-        return -ENOMEM;
-    fi->fh = (uint64_t)(uintptr_t)d;
-    return 0;
-}
-
-static int op_releasedir(const char *path, struct fuse_file_info *fi)
-{
-    (void)path;
-    struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
-    if (d) {
-        snapshot_clear(d);
-        free(d->e);
-        free(d);
-    }
-    return 0;
-}
-
-static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-                      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
-{
-    struct dir_snapshot *d = (struct dir_snapshot *)(uintptr_t)fi->fh;
-    if (!d)
-        return -EBADF;
-    if (off == 0 || !d->filled) {
-        snapshot_clear(d);
-        int err = readdir_at(path, d, snapshot_add, fi, flags);
-        if (!err)
-            err = d->err;
-        if (err) {
-            snapshot_clear(d);
-            return err;
-        }
-        d->filled = true;
-    }
-    for (size_t i = (size_t)off; i < d->n; i++) {
-        const struct dir_entry *e = &d->e[i];
-        if (filler(buf, e->name, e->has_st ? &e->st : NULL, (off_t)(i + 1), e->flags) != 0)
-            break;
-    }
-    return 0;
-}
-
-static int readdir_at(const char *path, void *buf, fuse_fill_dir_t filler,
-                      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
-{
-    (void)fi;
-    (void)flags;
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -215,9 +103,8 @@ static int readdir_at(const char *path, void *buf, fuse_fill_dir_t filler,
     }
 }
 
-static int op_readlink(const char *path, char *buf, size_t size)
+int fs_readlink(struct vfs *v, const char *path, char *buf, size_t size)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -245,9 +132,8 @@ static int open_stats(struct vfs *v, struct fuse_file_info *fi)
     return 0;
 }
 
-static int op_open(const char *path, struct fuse_file_info *fi)
+int fs_open(struct vfs *v, const char *path, struct fuse_file_info *fi)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -272,9 +158,8 @@ static int op_open(const char *path, struct fuse_file_info *fi)
     }
 }
 
-static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+int fs_create(struct vfs *v, const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -286,50 +171,41 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     return -EACCES;
 }
 
-static int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+int fs_read(const struct fuse_file_info *fi, char *buf, size_t size, off_t off)
 {
-    (void)path;
     struct vfs_handle *h = handle_of(fi);
     return h->ops->read ? h->ops->read(h, buf, size, off) : -EBADF;
 }
 
-static int op_write(const char *path, const char *buf, size_t size, off_t off,
-                    struct fuse_file_info *fi)
+int fs_write(const struct fuse_file_info *fi, const char *buf, size_t size, off_t off)
 {
-    (void)path;
     struct vfs_handle *h = handle_of(fi);
     return h->ops->write ? h->ops->write(h, buf, size, off) : -EBADF;
 }
 
-static int op_flush(const char *path, struct fuse_file_info *fi)
+int fs_flush(const struct fuse_file_info *fi)
 {
-    (void)path;
     struct vfs_handle *h = handle_of(fi);
     return h->ops->flush ? h->ops->flush(h) : 0;
 }
 
-static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+int fs_fsync(const struct fuse_file_info *fi)
 {
-    (void)path;
-    (void)datasync;
     struct vfs_handle *h = handle_of(fi);
     return h->ops->fsync ? h->ops->fsync(h) : 0;
 }
 
-static int op_release(const char *path, struct fuse_file_info *fi)
+void fs_release(const struct fuse_file_info *fi)
 {
-    (void)path;
     struct vfs_handle *h = handle_of(fi);
     h->ops->release(h);
-    return 0;
 }
 
-static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+int fs_truncate(struct vfs *v, const char *path, off_t size, const struct fuse_file_info *fi)
 {
     struct vfs_handle *h = handle_of(fi);
     if (h)
         return h->ops->truncate ? h->ops->truncate(h, size) : -EACCES;
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -341,9 +217,8 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
     return -EACCES;
 }
 
-static int op_unlink(const char *path)
+int fs_unlink(struct vfs *v, const char *path)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -355,9 +230,8 @@ static int op_unlink(const char *path)
     return -EPERM;
 }
 
-static int op_rmdir(const char *path)
+int fs_rmdir(struct vfs *v, const char *path)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -367,17 +241,16 @@ static int op_rmdir(const char *path)
     return -EPERM;
 }
 
-static int op_mkdir(const char *path, mode_t mode)
+int fs_mkdir(struct vfs *v, const char *path)
 {
-    (void)mode;
+    (void)v;
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     return err ? err : -EPERM; /* Files and versions come from uploads, not from mkdir */
 }
 
-static int op_rename(const char *from, const char *to, unsigned int flags)
+int fs_rename(struct vfs *v, const char *from, const char *to, unsigned int flags)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path pf, pt;
     int err = vfs_path_parse(from, &pf);
     if (!err)
@@ -389,33 +262,8 @@ static int op_rename(const char *from, const char *to, unsigned int flags)
     return -EPERM;
 }
 
-/* Times, modes and owners come from the server and cannot be set; accepting the call keeps
- * `cp -p`, `touch` and `rsync -a` working, as s3fs and rclone mount do. */
-static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+int fs_getxattr(struct vfs *v, const char *path, const char *name, char *value, size_t size)
 {
-    (void)tv;
-    struct stat st;
-    return op_getattr(path, &st, fi);
-}
-
-static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-    (void)mode;
-    struct stat st;
-    return op_getattr(path, &st, fi);
-}
-
-static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-    (void)uid;
-    (void)gid;
-    struct stat st;
-    return op_getattr(path, &st, fi);
-}
-
-static int op_getxattr(const char *path, const char *name, char *value, size_t size)
-{
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -425,10 +273,9 @@ static int op_getxattr(const char *path, const char *name, char *value, size_t s
     return -ENODATA;
 }
 
-static int op_setxattr(const char *path, const char *name, const char *value, size_t size,
-                       int flags)
+int fs_setxattr(struct vfs *v, const char *path, const char *name, const char *value, size_t size,
+                int flags)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -438,9 +285,8 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
     return -ENOTSUP;
 }
 
-static int op_listxattr(const char *path, char *list, size_t size)
+int fs_listxattr(struct vfs *v, const char *path, char *list, size_t size)
 {
-    struct vfs *v = vfs_current();
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
@@ -451,8 +297,9 @@ static int op_listxattr(const char *path, char *list, size_t size)
 }
 
 /* The user.vrchat.* attributes are actions and facts of the server: none can be removed. */
-static int op_removexattr(const char *path, const char *name)
+int fs_removexattr(struct vfs *v, const char *path, const char *name)
 {
+    (void)v;
     (void)name;
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
@@ -461,42 +308,11 @@ static int op_removexattr(const char *path, const char *name)
     return p.kind == VP_INSTANCE_JSON ? -ENOTSUP : -ENODATA;
 }
 
-static int op_statfs(const char *path, struct statvfs *st)
+void fs_statfs(struct vfs *v, struct statvfs *st)
 {
-    (void)path;
-    struct vfs *v = vfs_current();
     memset(st, 0, sizeof *st);
     st->f_bsize = st->f_frsize = 4096;
     st->f_blocks = v->cfg.cache_size / 4096;
     st->f_bfree = st->f_bavail = st->f_blocks;
     st->f_namemax = NAME_MAX;
-    return 0;
 }
-
-const struct fuse_operations vfs_fs_ops = {
-    .getattr = op_getattr,
-    .readlink = op_readlink,
-    .mkdir = op_mkdir,
-    .unlink = op_unlink,
-    .rmdir = op_rmdir,
-    .rename = op_rename,
-    .chmod = op_chmod,
-    .chown = op_chown,
-    .truncate = op_truncate,
-    .open = op_open,
-    .read = op_read,
-    .write = op_write,
-    .statfs = op_statfs,
-    .flush = op_flush,
-    .release = op_release,
-    .fsync = op_fsync,
-    .setxattr = op_setxattr,
-    .getxattr = op_getxattr,
-    .listxattr = op_listxattr,
-    .removexattr = op_removexattr,
-    .opendir = op_opendir,
-    .readdir = op_readdir,
-    .releasedir = op_releasedir,
-    .create = op_create,
-    .utimens = op_utimens,
-};

@@ -78,7 +78,7 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double ttl(const struct vfs *v)
+double instances_ttl(const struct vfs *v)
 {
     return v->cfg.cache_ttl < INSTANCES_TTL_S ? v->cfg.cache_ttl : INSTANCES_TTL_S;
 }
@@ -132,7 +132,7 @@ static struct ival *ival_lookup(struct vfs *v, const char *key)
     if (cache_lookup(v->cache, key, &val) != CACHE_HIT)
         return NULL;
     struct ival *iv = val;
-    if (mono_now() - iv->at >= ttl(v)) {
+    if (mono_now() - iv->at >= instances_ttl(v)) {
         ival_unref(iv);
         return NULL;
     }
@@ -368,7 +368,7 @@ static int listing_refresh(struct vfs *v)
     struct instances_state *s = v->instances;
     pthread_mutex_lock(&s->refresh_lock);
     pthread_mutex_lock(&s->lock);
-    bool fresh = s->listed_at > 0 && mono_now() - s->listed_at < ttl(v);
+    bool fresh = s->listed_at > 0 && mono_now() - s->listed_at < instances_ttl(v);
     pthread_mutex_unlock(&s->lock);
     if (fresh) {
         pthread_mutex_unlock(&s->refresh_lock);
@@ -572,6 +572,9 @@ static int request_submit(struct request_handle *h)
         err = -ENOMEM;
     remove_string(s->closed, &s->nclosed, loc);
     pthread_mutex_unlock(&s->lock);
+    /* The new name in the kernel's listing, and the link it turns into after settling. */
+    vfs_forget_listings(v, "/instances", 0);
+    vfs_forget_listings(v, "/instances", VFS_NAME_LINGER_S + 0.5);
     /* The instance exists either way; an error here would only invite a duplicate. */
     if (err)
         log_error("instances: %s became %s, but vrcfs ran out of memory remembering it", h->name,
@@ -979,6 +982,7 @@ static int close_instance(struct vfs *v, const char *location,
         cache_remove(v->cache, key);
     }
     json_decref(inst);
+    vfs_forget_listings(v, "/instances", 0);
     return err;
 }
 

@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 int instances_init(struct vfs *v); /* sets v->instances */
+/* How long anything of /instances stays fresh: cache_ttl, but five seconds at most. */
+double instances_ttl(const struct vfs *v);
 void instances_destroy(struct vfs *v);
 
 int instances_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st);

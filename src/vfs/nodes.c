@@ -11,13 +11,13 @@
 
 struct node {
     uint64_t id;
-    uint64_t nlookup;      /* the kernel's lookups not yet forgotten */
-    size_t children;       /* named nodes that have this one as parent */
-    struct node *parent;   /* NULL for the root and for unlinked nodes */
-    char *name;            /* NULL for the root and for unlinked nodes */
-    bool held;             /* the kernel holds a whole listing ... */
-    double listed;         /* ... since then */
-    struct node *id_next;  /* chain in the id table */
+    uint64_t nlookup;       /* the kernel's lookups not yet forgotten */
+    size_t children;        /* named nodes that have this one as parent */
+    struct node *parent;    /* NULL for the root and for unlinked nodes */
+    char *name;             /* NULL for the root and for unlinked nodes */
+    bool held;              /* the kernel holds a whole listing ... */
+    double until;           /* ... good until then */
+    struct node *id_next;   /* chain in the id table */
     struct node *name_next; /* chain in the name table (named nodes only) */
 };
 
@@ -352,13 +352,13 @@ int nodes_rename(struct nodes *t, uint64_t parent_id, const char *name, uint64_t
     return err;
 }
 
-void nodes_set_listed(struct nodes *t, uint64_t id, double when)
+void nodes_set_listed(struct nodes *t, uint64_t id, double until)
 {
     pthread_mutex_lock(&t->lock);
     struct node *n = get(t, id);
     if (n) {
         n->held = true;
-        n->listed = when;
+        n->until = until;
     }
     pthread_mutex_unlock(&t->lock);
 }
@@ -372,7 +372,7 @@ static bool is_under(const struct node *n, const struct node *top)
     return false;
 }
 
-size_t nodes_take_listed(struct nodes *t, double before, const char *under, uint64_t **ids)
+size_t nodes_take_listed(struct nodes *t, double now, const char *under, uint64_t **ids)
 {
     size_t n = 0, cap = 0;
     *ids = NULL;
@@ -380,7 +380,7 @@ size_t nodes_take_listed(struct nodes *t, double before, const char *under, uint
     struct node *top = under ? resolve(t, under) : NULL;
     for (size_t i = 0; (top || !under) && i < t->nbuckets; i++) {
         for (struct node *p = t->by_id[i]; p; p = p->id_next) {
-            if (!p->held || p->listed > before || (top && !is_under(p, top)))
+            if (!p->held || p->until > now || (top && !is_under(p, top)))
                 continue;
             if (n == cap) {
                 size_t c = cap ? cap * 2 : 64;

@@ -46,14 +46,14 @@ void nodes_unlink(struct nodes *t, uint64_t parent, const char *name);
 int nodes_rename(struct nodes *t, uint64_t parent, const char *name, uint64_t newparent,
                  const char *newname);
 
-/* Records that the kernel holds a whole listing of directory id since `when` (seconds on any
- * clock the caller keeps to). */
-void nodes_set_listed(struct nodes *t, uint64_t id, double when);
+/* Records that the kernel holds a whole listing of directory id, good until `until` (seconds on
+ * any clock the caller keeps to). */
+void nodes_set_listed(struct nodes *t, uint64_t id, double until);
 
-/* The ids of the directories whose listing the kernel holds since `before` or earlier (all of
+/* The ids of the directories whose listing the kernel holds good until `now` or earlier (all of
  * them when under is NULL; only those at or below path `under` otherwise); their marks are
  * cleared. *ids is malloc'd (NULL when the count is 0). */
-size_t nodes_take_listed(struct nodes *t, double before, const char *under, uint64_t **ids);
+size_t nodes_take_listed(struct nodes *t, double now, const char *under, uint64_t **ids);
 
 /* How many nodes the table holds, the root included. */
 size_t nodes_count(struct nodes *t);

@@ -2,6 +2,7 @@
 
 #include "remote/api_stats.h"
 #include "vfs/files_write.h"
+#include "vfs/inode_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ char *stats_file_render(struct vfs *v, size_t *len)
                                   "negative_hits", (json_int_t)cc.negative_hits, "misses",
                                   (json_int_t)cc.misses, "evictions", (json_int_t)cc.evictions,
                                   "entries", (json_int_t)cc.entries));
+    json_object_set_new(root, "kernel", inode_ops_stats(v));
     json_t *writes = files_write_stats(v);
     json_object_update(root, writes);
     json_decref(writes);

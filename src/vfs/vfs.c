@@ -3,31 +3,17 @@
 
 #include "log.h"
 #include "vfs/files_write.h"
-#include "vfs/fs_ops.h"
+#include "vfs/inode_ops.h"
 #include "vfs/instances_tree.h"
 #include "vfs/vfs_internal.h"
 
 #include <errno.h>
-#include <fuse_lowlevel.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Negative entries live shorter than positive ones: a File uploaded elsewhere shows up soon. */
 #define NEGATIVE_TTL_MAX 5.0
-
-static void *vfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-    struct vfs *v = fuse_get_context()->private_data;
-    cfg->entry_timeout = VFS_KERNEL_CACHE_S;
-    cfg->attr_timeout = VFS_KERNEL_CACHE_S;
-    cfg->negative_timeout = VFS_KERNEL_CACHE_S;
-    cfg->use_ino = 0;
-    cfg->nullpath_ok = 0;
-    conn->max_readahead = 1024 * 1024;
-    conn->want |= conn->capable & FUSE_CAP_ASYNC_READ;
-    return v;
-}
 
 static struct vfs *vfs_new(const struct vfs_config *cfg, struct http_client *http)
 {
@@ -36,12 +22,14 @@ static struct vfs *vfs_new(const struct vfs_config *cfg, struct http_client *htt
         return NULL;
     v->http = http;
     v->cfg = *cfg;
-    v->uid = getuid();
-    v->gid = getgid();
+    v->uid = cfg->uid >= 0 ? (uid_t)cfg->uid : getuid();
+    v->gid = cfg->gid >= 0 ? (gid_t)cfg->gid : getgid();
+    v->umask = cfg->umask & 0777;
     v->mount_time = time(NULL);
     double neg = cfg->cache_ttl < NEGATIVE_TTL_MAX ? cfg->cache_ttl : NEGATIVE_TTL_MAX;
     v->cache = cache_new(cfg->cache_entries, cfg->cache_ttl, neg);
-    if (!v->cache) {
+    if (!v->cache || inode_ops_init(v) != 0) {
+        cache_free(v->cache);
         free(v);
         return NULL;
     }
@@ -50,6 +38,7 @@ static struct vfs *vfs_new(const struct vfs_config *cfg, struct http_client *htt
 
 static void vfs_free(struct vfs *v)
 {
+    inode_ops_destroy(v);
     cache_free(v->cache);
     free(v);
 }
@@ -65,40 +54,42 @@ int vfs_run(struct fuse_args *args, const struct vfs_config *cfg, struct http_cl
     }
     int rc = 1;
     struct vfs *v = vfs_new(cfg, http);
-    struct fuse_operations ops = vfs_fs_ops;
-    ops.init = vfs_init;
-    struct fuse *fuse = v ? fuse_new(args, &ops, sizeof ops, v) : NULL;
-    if (!fuse)
+    struct fuse_session *se = v ? fuse_session_new(args, &inode_ops, sizeof inode_ops, v) : NULL;
+    if (!se)
         goto out;
-    v->fuse = fuse;
     int err = files_write_init(v);
     if (!err)
         err = instances_init(v);
     if (err) {
         fprintf(stderr, "vrcfs: cannot start: %s\n", strerror(-err));
-        goto out_fuse;
+        goto out_state;
     }
-    if (fuse_mount(fuse, opts.mountpoint) != 0)
+    if (fuse_session_mount(se, opts.mountpoint) != 0)
         goto out_state;
     if (fuse_daemonize(opts.foreground) != 0)
         goto out_unmount;
     if (!opts.foreground)
         log_use_syslog();
-    struct fuse_session *se = fuse_get_session(fuse);
     if (fuse_set_signal_handlers(se) != 0)
         goto out_unmount;
+    /* Threads do not survive fuse_daemonize's fork: this one starts after it. */
+    if ((err = inode_ops_start(v, se)) != 0) {
+        log_error("cannot start: %s", strerror(-err));
+        goto out_signals;
+    }
     log_info("mounted %s at %s", http_client_api_url(http), opts.mountpoint);
     struct fuse_loop_config loop = {.clone_fd = 0, .max_idle_threads = 16};
-    rc = (opts.singlethread ? fuse_loop(fuse) : fuse_loop_mt(fuse, &loop)) == 0 ? 0 : 1;
+    rc = (opts.singlethread ? fuse_session_loop(se) : fuse_session_loop_mt(se, &loop)) == 0 ? 0 : 1;
+out_signals:
     fuse_remove_signal_handlers(se);
 out_unmount:
-    fuse_unmount(fuse);
+    fuse_session_unmount(se);
 out_state:
     instances_destroy(v);
     files_write_destroy(v);
-out_fuse:
-    fuse_destroy(fuse);
 out:
+    if (se)
+        fuse_session_destroy(se);
     if (v)
         vfs_free(v);
     free(opts.mountpoint);

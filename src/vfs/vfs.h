@@ -4,7 +4,8 @@
 
 #include "remote/http.h"
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,8 @@ struct vfs_config {
     uint64_t cache_size;   /* bytes of staging allowed */
     uint64_t part_size;    /* multipart part size */
     const char *user_id;   /* the logged-in user */
+    long uid, gid;         /* owner shown for everything; -1: the mounting user */
+    mode_t umask;          /* masks the modes shown */
     bool foreground;
 };
 

@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct vfs *vfs_current(void)
-{
-    return fuse_get_context()->private_data;
-}
-
 static void stat_common(const struct vfs *v, struct stat *st, time_t mtime)
 {
     memset(st, 0, sizeof *st);
@@ -22,14 +17,14 @@ static void stat_common(const struct vfs *v, struct stat *st, time_t mtime)
 void vfs_stat_dir(const struct vfs *v, struct stat *st, time_t mtime)
 {
     stat_common(v, st, mtime);
-    st->st_mode = S_IFDIR | 0755;
+    st->st_mode = S_IFDIR | (0755 & ~v->umask);
     st->st_nlink = 2;
 }
 
 void vfs_stat_file(const struct vfs *v, struct stat *st, off_t size, mode_t mode, time_t mtime)
 {
     stat_common(v, st, mtime);
-    st->st_mode = S_IFREG | mode;
+    st->st_mode = S_IFREG | (mode & ~v->umask);
     st->st_nlink = 1;
     st->st_size = size;
     st->st_blocks = (size + 511) / 512;

@@ -1,6 +1,7 @@
 /* vfs_internal: what the modules of src/vfs share: the mount's state and the open-file handle
- * protocol. fs_ops.c dispatches each FUSE call by path (vfs_path) to the module that owns that
- * part of the tree, and calls on an open file through the handle's ops. */
+ * protocol. inode_ops.c turns the kernel's requests into paths; fs_ops.c dispatches each call by
+ * path (vfs_path) to the module that owns that part of the tree, and calls on an open file
+ * through the handle's ops. */
 #ifndef VRCFS_VFS_INTERNAL_H
 #define VRCFS_VFS_INTERNAL_H
 
@@ -12,9 +13,10 @@
 #include <fuse.h>
 #include <sys/stat.h>
 
-/* How long the kernel may keep a name or its attributes (entry_timeout, attr_timeout,
- * negative_timeout). The metadata cache decides freshness; this only lets `find` and `ls -lR`
- * skip repeated lookups. */
+/* How long the kernel may keep a name or its attributes (entry and attribute timeouts, and
+ * that of a name that does not exist). The metadata cache decides freshness; this only lets
+ * `find` and `ls -lR` skip repeated lookups. Versions, which never change, are kept for
+ * cache_ttl (inode_ops.c). */
 #define VFS_KERNEL_CACHE_S 1.0
 
 /* A name written through the mount that turns into a symlink afterwards (a created File or
@@ -24,6 +26,7 @@
 
 struct files_write_state;
 struct instances_state;
+struct inode_state;
 
 struct vfs {
     struct http_client *http;
@@ -31,14 +34,18 @@ struct vfs {
     struct vfs_config cfg;
     uid_t uid;
     gid_t gid;
+    mode_t umask;
     time_t mount_time;
-    struct fuse *fuse;                 /* for fuse_invalidate_path */
+    struct inode_state *inodes;        /* inode_ops.c: the node table and the kernel's caches */
     struct files_write_state *writes;  /* files_write.c */
     struct instances_state *instances; /* instances_tree.c */
 };
 
-/* The mount's state, from inside a FUSE call. */
-struct vfs *vfs_current(void);
+/* The kernel drops the listings it keeps of the directory at path and of those below it, now
+ * or after delay_s seconds, so that the next readdir asks again. For changes the kernel did not
+ * make itself (create, unlink, rename and rmdir through the mount it sees): an upload that adds
+ * a version or a File, a created name that turns into a symlink, an instance made or closed. */
+void vfs_forget_listings(struct vfs *v, const char *path, double delay_s);
 
 struct vfs_handle;
 
@@ -64,7 +71,7 @@ struct vfs_handle {
 struct vfs_handle *vfs_buffer_handle_new(char *data, size_t len);
 
 /* Fills st for a directory, a read-only file, a writable file or a symlink, owned by the
- * mounting user, with mtime. */
+ * mounting user (or uid=, gid=), with mtime. umask= masks the modes of directories and files. */
 void vfs_stat_dir(const struct vfs *v, struct stat *st, time_t mtime);
 void vfs_stat_file(const struct vfs *v, struct stat *st, off_t size, mode_t mode, time_t mtime);
 void vfs_stat_link(const struct vfs *v, struct stat *st, size_t target_len, time_t mtime);

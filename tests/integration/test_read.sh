@@ -9,8 +9,12 @@ emu_start --files 230 --versions 3 --size 3000 --add-file "Big Blob.bin:10485760
 vrcfs_login >/dev/null || die "login failed"
 SESSION=$XDG_CONFIG_HOME/vrcfs/session.json
 AUTH=$(python3 -c "import json; print(json.load(open('$SESSION'))['auth'])")
-api_as_user() { # METHOD PATH: one API call with the session's cookie, as another client would
-    curl -sS -X "$1" -A "othertool/1.0 tests@vrcfs.invalid" -b "auth=$AUTH" "$API$2"
+api_as_user() { # METHOD PATH [JSON]: one API call with the session's cookie, as another client
+    curl -sS -X "$1" -A "othertool/1.0 tests@vrcfs.invalid" -b "auth=$AUTH" \
+        ${3:+-H 'Content-Type: application/json' --data "$3"} "$API$2"
+}
+kernel_requests() { # KIND: the kernel's requests of that kind so far (stats.json)
+    python3 -c "import json; print(json.load(open('$MNT/.vrcfs/stats.json'))['kernel']['requests']['$1'])"
 }
 
 # Facts from the emulator to compare the mount with.
@@ -62,6 +66,11 @@ check "a deleted version never shows" test ! -e "$MNT/files/$DEL/$DELV"
 nfiles=$(find "$MNT/files" -type f | wc -l)
 want=$(py "print(sum(2 + sum(len(v['data']) for v in f['versions'] if v['version'] > 0 and not v['deleted']) for f in s['files'] if not f['tags']))")
 check_eq "find sees every data file, file.json and alias" "$want" "$nfiles"
+
+# --- the kernel keeps whole listings while they are fresh -------------------------------------
+readdirs=$(kernel_requests readdir)
+check_eq "a second find sees the same tree" "$nfiles" "$(find "$MNT/files" -type f | wc -l)"
+check_eq "without one directory read reaching vrcfs" "$readdirs" "$(kernel_requests readdir)"
 
 # --- by-tag, and Files that are not listed ------------------------------------------------
 check "by-tag lists the ImagePurpose tags" sh -c "ls '$MNT/files/by-tag' | grep -qx icon"
@@ -148,6 +157,11 @@ emu_ctl POST /config '{"url_ttl": 60}' >/dev/null
 # --- faults: 429 and 503 on listings and blob reads are retried; the bytes stay right ---------
 vrcfs_unmount
 vrcfs_mount -o cache_ttl=0
+log_mark
+ls "$MNT/files" >/dev/null
+ls "$MNT/files" >/dev/null
+check_eq "cache_ttl=0: each ls of /files lists again" $((2 * ((untagged + 99) / 100))) \
+    "$(count_requests api GET '^/api/1/files$')"
 emu_fault "api:429:count=1,match=^/api/1/files,retry_after=1"
 emu_fault "api:503:count=1,match=^/api/1/files"
 check_eq "a listing through a 429 and a 503 is complete" "$untagged" "$(ls "$MNT/files" | grep -c '^file_')"
@@ -183,9 +197,25 @@ vrcfs_unmount
 
 # --- mount options and the mount helper ------------------------------------------------------
 vrcfs_login >/dev/null || die "login failed"
+AUTH=$(python3 -c "import json; print(json.load(open('$SESSION'))['auth'])")
 vrcfs_mount -o uid=4321,gid=4322,umask=027
 check_eq "uid= and gid= set the owner" "4321:4322" "$(stat -c %u:%g "$MNT/files/$F/1/file")"
 check_eq "umask= masks the modes" 750 "$(stat -c %a "$MNT/files/$F")"
+check_eq "and those of files" 440 "$(stat -c %a "$MNT/files/$F/1/file")"
+vrcfs_unmount
+
+# --- a listing the kernel keeps goes stale with cache_ttl, not later ---------------------------
+vrcfs_mount -o cache_ttl=4
+listed=$(ls "$MNT/files" | grep -c '^file_')
+made=$(api_as_user POST /file '{"name":"Made Elsewhere","mimeType":"image/png","extension":".png"}' |
+    python3 -c "import json,sys; print(json.load(sys.stdin)['id'])")
+check_eq "a File made elsewhere is not listed while the listing is fresh" "$listed" \
+    "$(ls "$MNT/files" | grep -c '^file_')"
+sleep 4.7
+check "it is listed once cache_ttl has passed" sh -c "ls '$MNT/files' | grep -qx '$made'"
+check "stats.json counts the listings the kernel was told to drop" python3 -c "
+import json, sys
+sys.exit(json.load(open('$MNT/.vrcfs/stats.json'))['kernel']['listings_dropped'] < 1)"
 vrcfs_unmount
 # mount(8) runs helpers with a fixed PATH, so the binary must be where `meson install` puts it.
 linked=

@@ -94,6 +94,9 @@ static void test_defaults(void **state)
     assert_int_equal(p.o.rate, 60);
     assert_int_equal(p.o.retries, 4);
     assert_int_equal(p.o.multipart_part_mib, 16);
+    assert_int_equal(p.o.uid, -1);
+    assert_int_equal(p.o.gid, -1);
+    assert_int_equal(p.o.umask, 0);
     assert_int_equal(p.o.debug, 0);
     assert_int_equal(p.o.foreground, 0);
     assert_int_equal(p.o.show_help, 0);
@@ -240,6 +243,20 @@ static void test_cache_size_failure_leaves_words_to_free(void **state)
 
 /* --- ranges --- */
 
+/* uid=, gid= and umask= are vrcfs's own (the low-level FUSE API has none): not left for FUSE. */
+static void test_owner_and_umask(void **state)
+{
+    (void)state;
+    struct parsed p;
+    PARSE(&p, "-o", "uid=4321,gid=0,umask=027,allow_other", "/mnt");
+    assert_int_equal(p.rc, 0);
+    assert_int_equal(p.o.uid, 4321);
+    assert_int_equal(p.o.gid, 0);
+    assert_int_equal(p.o.umask, 027);
+    assert_left_for_fuse(&p, "-o allow_other");
+    parsed_free(&p);
+}
+
 static void test_out_of_range_values_fail(void **state)
 {
     (void)state;
@@ -251,6 +268,9 @@ static void test_out_of_range_values_fail(void **state)
     assert_int_equal(rc_of("retries=21"), -1);
     assert_int_equal(rc_of("part_size_mib=4"), -1);
     assert_int_equal(rc_of("part_size_mib=0"), -1);
+    assert_int_equal(rc_of("uid=-2"), -1);
+    assert_int_equal(rc_of("gid=-2"), -1);
+    assert_int_equal(rc_of("umask=1000"), -1);
 }
 
 static void test_boundary_values_pass(void **state)
@@ -444,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_no_arguments_at_all),
         cmocka_unit_test(test_string_options),
         cmocka_unit_test(test_numeric_options),
+        cmocka_unit_test(test_owner_and_umask),
         cmocka_unit_test(test_options_in_one_comma_list),
         cmocka_unit_test(test_option_glued_to_dash_o),
         cmocka_unit_test(test_later_option_wins),

@@ -1,0 +1,868 @@
+/* inode_ops: the kernel's requests, by node id, turned into fs_ops calls by path. What the
+ * kernel may keep is decided here (see inode_ops.h); the modules behind fs_ops know nothing of
+ * node ids. */
+#include "vfs/inode_ops.h"
+
+#include "log.h"
+#include "vfs/fs_ops.h"
+#include "vfs/instances_tree.h"
+#include "vfs/meta_cache.h"
+#include "vfs/nodes.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* What the kernel shows as d_ino for an entry it has not looked up. */
+#define UNKNOWN_INO 0xffffffffu
+
+/* How often the expiry thread looks for listings to take back. */
+#define EXPIRY_TICK_S 0.5
+
+/* One directory being read: the entries as fs_readdir gave them, kept from the READDIR at
+ * offset 0 to the one that finds the end, so that the offsets in between stay meaningful. */
+struct dir_entry {
+    char *name;
+    struct stat st;
+    bool has_st;
+};
+
+struct listing {
+    struct listing *next;
+    uint64_t ino;
+    double until; /* when what it was made from stops being fresh */
+    char *path;
+    struct dir_entry *e;
+    size_t n, cap;
+    int err;
+};
+
+/* Listings to take back from the kernel later (vfs_forget_listings with a delay). */
+struct pending_forget {
+    struct pending_forget *next;
+    char *path;
+    double due;
+};
+
+/* The kernel's requests, counted for stats.json ("kernel"). */
+enum op_kind {
+    OP_LOOKUP,
+    OP_GETATTR,
+    OP_READDIR,
+    OP_OPEN,
+    OP_READ,
+    OP_WRITE,
+    OP_XATTR,
+    OP_OTHER,
+    OP_KINDS
+};
+static const char *const op_names[OP_KINDS] = {"lookup", "getattr", "readdir", "open",
+                                               "read",   "write",   "xattr",   "other"};
+
+struct inode_state {
+    _Atomic uint64_t ops[OP_KINDS];
+    _Atomic uint64_t listings_dropped; /* listings the kernel was told to drop */
+    struct nodes *nodes;
+    struct fuse_session *se;
+    bool keeps_listings;  /* the kernel caches listings: cache_ttl > 0 and it can skip OPENDIR */
+    pthread_mutex_t lock; /* listings, pending, stop */
+    struct listing *listings;
+    struct pending_forget *pending;
+    pthread_cond_t wake;
+    bool stop, started;
+    pthread_t expiry;
+    pthread_key_t read_buf; /* each thread's buffer for READ replies */
+};
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct vfs *vfs_of(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+static void count_op(fuse_req_t req, enum op_kind k)
+{
+    atomic_fetch_add_explicit(&vfs_of(req)->inodes->ops[k], 1, memory_order_relaxed);
+}
+
+/* How long the kernel may keep the name and attributes at path: versions never change. */
+static double kernel_ttl(const struct vfs *v, const char *path)
+{
+    struct vfs_path p;
+    if (v->cfg.cache_ttl > VFS_KERNEL_CACHE_S && vfs_path_parse(path, &p) == 0 &&
+        (p.kind == VP_VERSION_DIR || p.kind == VP_VERSION_DATA))
+        return v->cfg.cache_ttl;
+    return VFS_KERNEL_CACHE_S;
+}
+
+/* How long a listing made now stays fresh: cache_ttl; those of /instances less. */
+static double listing_ttl(const struct vfs *v, const char *path)
+{
+    struct vfs_path p;
+    if (path && vfs_path_parse(path, &p) == 0 && (p.kind == VP_INSTANCES || p.kind == VP_SHORT_DIR))
+        return instances_ttl(v);
+    return v->cfg.cache_ttl;
+}
+
+static void reply_errno(fuse_req_t req, int err)
+{
+    fuse_reply_err(req, err < 0 ? -err : err);
+}
+
+/* The node's path with name appended (name may be NULL); replies ENOENT and returns NULL when
+ * the node has no path any more (it was unlinked or renamed away from under a parent). */
+static char *path_or_reply(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+    char *path = nodes_path(vfs_of(req)->inodes->nodes, ino, name);
+    if (!path)
+        fuse_reply_err(req, ENOENT);
+    return path;
+}
+
+/* Replies to a LOOKUP, MKDIR or CREATE for name under parent whose attributes are in e->attr:
+ * counts the kernel's new reference; fi is the CREATE's open file. */
+static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, const char *path,
+                        struct fuse_entry_param *e, struct fuse_file_info *fi)
+{
+    struct vfs *v = vfs_of(req);
+    e->ino = nodes_lookup(v->inodes->nodes, parent, name);
+    if (!e->ino) {
+        if (fi)
+            fs_release(fi);
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    e->attr.st_ino = e->ino;
+    e->attr_timeout = e->entry_timeout = kernel_ttl(v, path);
+    int rc = fi ? fuse_reply_create(req, e, fi) : fuse_reply_entry(req, e);
+    if (rc == -ENOENT) { /* the caller was interrupted: the kernel holds nothing */
+        nodes_forget(v->inodes->nodes, e->ino, 1);
+        if (fi)
+            fs_release(fi);
+    }
+}
+
+static void ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+    struct vfs *v = userdata;
+    conn->max_readahead = 1024 * 1024;
+    conn->want |= conn->capable & FUSE_CAP_ASYNC_READ;
+    v->inodes->keeps_listings =
+        v->cfg.cache_ttl > 0 && (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
+}
+
+static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    count_op(req, OP_LOOKUP);
+    struct vfs *v = vfs_of(req);
+    char *path = path_or_reply(req, parent, name);
+    if (!path)
+        return;
+    struct fuse_entry_param e = {0};
+    int err = fs_getattr(v, path, &e.attr, NULL);
+    if (err == -ENOENT) { /* the kernel remembers that the name does not exist, briefly */
+        e.entry_timeout = VFS_KERNEL_CACHE_S;
+        fuse_reply_entry(req, &e);
+    } else if (err) {
+        reply_errno(req, err);
+    } else {
+        reply_entry(req, parent, name, path, &e, NULL);
+    }
+    free(path);
+}
+
+static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    count_op(req, OP_GETATTR);
+    struct vfs *v = vfs_of(req);
+    char *path = nodes_path(v->inodes->nodes, ino, NULL);
+    struct stat st;
+    /* An open file answers for itself, even after it was unlinked. */
+    int err = path || fi ? fs_getattr(v, path ? path : "", &st, fi) : -ENOENT;
+    if (err) {
+        reply_errno(req, err);
+    } else {
+        st.st_ino = ino;
+        fuse_reply_attr(req, &st, path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
+    }
+    free(path);
+}
+
+/* Times, modes and owners come from the server and cannot be set; accepting the call keeps
+ * `cp -p`, `touch` and `rsync -a` working, as s3fs and rclone mount do. Only a size is set. */
+static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    count_op(req, OP_OTHER);
+    struct vfs *v = vfs_of(req);
+    char *path = nodes_path(v->inodes->nodes, ino, NULL);
+    if (!path && !fi) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    const char *p = path ? path : "";
+    int err = to_set & FUSE_SET_ATTR_SIZE ? fs_truncate(v, p, attr->st_size, fi) : 0;
+    struct stat st;
+    if (!err)
+        err = fs_getattr(v, p, &st, fi);
+    if (err) {
+        reply_errno(req, err);
+    } else {
+        st.st_ino = ino;
+        fuse_reply_attr(req, &st, path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
+    }
+    free(path);
+}
+
+static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    count_op(req, OP_OTHER);
+    char *path = path_or_reply(req, ino, NULL);
+    if (!path)
+        return;
+    char target[PATH_MAX + 1];
+    int err = fs_readlink(vfs_of(req), path, target, sizeof target);
+    if (err)
+        reply_errno(req, err);
+    else
+        fuse_reply_readlink(req, target);
+    free(path);
+}
+
+static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    count_op(req, OP_OTHER);
+    (void)mode;
+    struct vfs *v = vfs_of(req);
+    char *path = path_or_reply(req, parent, name);
+    if (!path)
+        return;
+    struct fuse_entry_param e = {0};
+    int err = fs_mkdir(v, path);
+    if (!err)
+        err = fs_getattr(v, path, &e.attr, NULL);
+    if (err)
+        reply_errno(req, err);
+    else
+        reply_entry(req, parent, name, path, &e, NULL);
+    free(path);
+}
+
+static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name,
+                        int (*op)(struct vfs *, const char *))
+{
+    struct vfs *v = vfs_of(req);
+    char *path = path_or_reply(req, parent, name);
+    if (!path)
+        return;
+    int err = op(v, path);
+    if (!err)
+        nodes_unlink(v->inodes->nodes, parent, name);
+    reply_errno(req, err);
+    free(path);
+}
+
+static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    count_op(req, OP_OTHER);
+    remove_name(req, parent, name, fs_unlink);
+}
+
+static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    count_op(req, OP_OTHER);
+    remove_name(req, parent, name, fs_rmdir);
+}
+
+static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    count_op(req, OP_OTHER);
+    struct vfs *v = vfs_of(req);
+    char *from = path_or_reply(req, parent, name);
+    if (!from)
+        return;
+    char *to = path_or_reply(req, newparent, newname);
+    if (to) {
+        int err = fs_rename(v, from, to, flags);
+        /* Out of memory here only leaves the kernel looking the new name up afresh. */
+        if (!err && nodes_rename(v->inodes->nodes, parent, name, newparent, newname) != 0)
+            nodes_unlink(v->inodes->nodes, parent, name);
+        reply_errno(req, err);
+    }
+    free(from);
+    free(to);
+}
+
+static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    count_op(req, OP_OPEN);
+    char *path = path_or_reply(req, ino, NULL);
+    if (!path)
+        return;
+    int err = fs_open(vfs_of(req), path, fi);
+    if (err)
+        reply_errno(req, err);
+    else if (fuse_reply_open(req, fi) == -ENOENT)
+        fs_release(fi); /* the caller was interrupted */
+    free(path);
+}
+
+static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+    count_op(req, OP_OPEN);
+    struct vfs *v = vfs_of(req);
+    char *path = path_or_reply(req, parent, name);
+    if (!path)
+        return;
+    struct fuse_entry_param e = {0};
+    int err = fs_create(v, path, mode, fi);
+    if (!err && (err = fs_getattr(v, path, &e.attr, fi)) != 0)
+        fs_release(fi);
+    if (err)
+        reply_errno(req, err);
+    else
+        reply_entry(req, parent, name, path, &e, fi);
+    free(path);
+}
+
+/* READ replies come from one buffer per thread, kept between requests: a fresh 1 MiB
+ * allocation per read would cost page faults on every request. */
+struct read_buf {
+    size_t size;
+    char data[];
+};
+
+static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+    count_op(req, OP_READ);
+    (void)ino;
+    struct inode_state *s = vfs_of(req)->inodes;
+    struct read_buf *b = pthread_getspecific(s->read_buf);
+    if (!b || b->size < size) {
+        free(b);
+        if ((b = malloc(sizeof *b + size)))
+            b->size = size;
+        pthread_setspecific(s->read_buf, b);
+        if (!b) {
+            fuse_reply_err(req, ENOMEM);
+            return;
+        }
+    }
+    int n = fs_read(fi, b->data, size, off);
+    if (n < 0)
+        reply_errno(req, n);
+    else
+        fuse_reply_buf(req, b->data, (size_t)n);
+}
+
+static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+    count_op(req, OP_WRITE);
+    (void)ino;
+    int n = fs_write(fi, buf, size, off);
+    if (n < 0)
+        reply_errno(req, n);
+    else
+        fuse_reply_write(req, (size_t)n);
+}
+
+static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    count_op(req, OP_OTHER);
+    (void)ino;
+    reply_errno(req, fs_flush(fi));
+}
+
+static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    count_op(req, OP_OTHER);
+    (void)ino;
+    fs_release(fi);
+    fuse_reply_err(req, 0);
+}
+
+static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    count_op(req, OP_OTHER);
+    (void)ino;
+    (void)datasync;
+    reply_errno(req, fs_fsync(fi));
+}
+
+/* --- directories ---------------------------------------------------------------------------- */
+
+/* The kernel keeps listings only when it can do without OPENDIR: ENOSYS says so, once for the
+ * whole mount (FUSE_CAP_NO_OPENDIR_SUPPORT). Otherwise every open is answered and nothing is
+ * kept. READDIR never needs a handle: listings are kept by node (struct listing). */
+static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    count_op(req, OP_OPEN);
+    (void)ino;
+    if (vfs_of(req)->inodes->keeps_listings) {
+        fuse_reply_err(req, ENOSYS);
+        return;
+    }
+    fi->fh = 0;
+    fuse_reply_open(req, fi);
+}
+
+static void listing_free(struct listing *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->e[i].name);
+    free(l->e);
+    free(l->path);
+    free(l);
+}
+
+static int listing_add(void *arg, const char *name, const struct stat *st, off_t off,
+                       enum fuse_fill_dir_flags flags)
+{
+    (void)off;
+    (void)flags;
+    struct listing *l = arg;
+    if (l->err)
+        return 1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct dir_entry *e = realloc(l->e, cap * sizeof *e);
+        if (!e) {
+            l->err = -ENOMEM;
+            return 1;
+        }
+        l->e = e;
+        l->cap = cap;
+    }
+    struct dir_entry *e = &l->e[l->n];
+    if (!(e->name = strdup(name))) {
+        l->err = -ENOMEM;
+        return 1;
+    }
+    e->has_st = st != NULL;
+    if (st)
+        e->st = *st;
+    l->n++;
+    return 0;
+}
+
+/* Takes the listing of ino out of the list (NULL when there is none). s->lock held. */
+static struct listing *listing_take(struct inode_state *s, uint64_t ino)
+{
+    for (struct listing **p = &s->listings; *p; p = &(*p)->next) {
+        if ((*p)->ino == ino) {
+            struct listing *l = *p;
+            *p = l->next;
+            return l;
+        }
+    }
+    return NULL;
+}
+
+static bool is_dot(const char *name)
+{
+    return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+/* Fills out (size bytes) with the entries of l from index off; returns the bytes used. With
+ * plus, each entry is a lookup the kernel keeps, counted in the node table (and uncounted when
+ * it does not fit). */
+static size_t listing_fill(fuse_req_t req, const struct listing *l, uint64_t ino, off_t off,
+                           char *out, size_t size, bool plus)
+{
+    struct vfs *v = vfs_of(req);
+    struct nodes *nodes = v->inodes->nodes;
+    size_t used = 0;
+    for (size_t i = (size_t)off; i < l->n; i++) {
+        const struct dir_entry *d = &l->e[i];
+        size_t len, room = size - used;
+        if (plus) {
+            struct fuse_entry_param e = {0};
+            if (d->has_st && !is_dot(d->name) && (e.ino = nodes_lookup(nodes, ino, d->name))) {
+                e.attr = d->st;
+                char *path = nodes_path(nodes, ino, d->name);
+                e.attr_timeout = e.entry_timeout = path ? kernel_ttl(v, path) : 0;
+                free(path);
+            } else {
+                e.attr.st_mode = d->has_st ? d->st.st_mode : S_IFDIR;
+            }
+            e.attr.st_ino = e.ino ? e.ino : UNKNOWN_INO;
+            len = fuse_add_direntry_plus(req, out + used, room, d->name, &e, (off_t)i + 1);
+            if (len > room && e.ino)
+                nodes_forget(nodes, e.ino, 1);
+        } else {
+            struct stat st = {.st_mode = d->has_st ? d->st.st_mode : S_IFDIR};
+            uint64_t known = nodes_find(nodes, ino, d->name);
+            st.st_ino = known ? known : UNKNOWN_INO;
+            len = fuse_add_direntry(req, out + used, room, d->name, &st, (off_t)i + 1);
+        }
+        if (len > room)
+            break;
+        used += len;
+    }
+    return used;
+}
+
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+    struct vfs *v = vfs_of(req);
+    struct inode_state *s = v->inodes;
+    pthread_mutex_lock(&s->lock);
+    struct listing *l = listing_take(s, ino);
+    pthread_mutex_unlock(&s->lock);
+    if (off == 0 || !l) { /* a new pass, or a rewind: list again */
+        listing_free(l);
+        if (!(l = calloc(1, sizeof *l))) {
+            fuse_reply_err(req, ENOMEM);
+            return;
+        }
+        l->ino = ino;
+        l->path = nodes_path(s->nodes, ino, NULL);
+        cache_watch_begin();
+        int err = l->path ? fs_readdir(v, l->path, l, listing_add) : -ENOENT;
+        l->until = fmin(cache_watch_end(), mono_now() + listing_ttl(v, l->path));
+        if (err || l->err) {
+            reply_errno(req, err ? err : l->err);
+            listing_free(l);
+            return;
+        }
+    }
+    char *out = malloc(size);
+    if (!out) {
+        fuse_reply_err(req, ENOMEM);
+        listing_free(l);
+        return;
+    }
+    size_t used = listing_fill(req, l, ino, off, out, size, plus);
+    if (used == 0) {
+        /* The end: the kernel now holds the whole listing, until what it was made from is stale. */
+        if (s->keeps_listings)
+            nodes_set_listed(s->nodes, ino, l->until);
+        listing_free(l);
+    } else {
+        pthread_mutex_lock(&s->lock);
+        l->next = s->listings;
+        s->listings = l;
+        pthread_mutex_unlock(&s->lock);
+    }
+    fuse_reply_buf(req, out, used);
+    free(out);
+}
+
+static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    count_op(req, OP_READDIR);
+    (void)fi;
+    readdir_common(req, ino, size, off, false);
+}
+
+static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi)
+{
+    count_op(req, OP_READDIR);
+    (void)fi;
+    readdir_common(req, ino, size, off, true);
+}
+
+/* A directory the kernel forgot may have left a listing half read. */
+static void forget_one(struct inode_state *s, uint64_t ino, uint64_t n)
+{
+    nodes_forget(s->nodes, ino, n);
+    char *path = nodes_path(s->nodes, ino, NULL);
+    struct listing *l = NULL;
+    if (!path) {
+        pthread_mutex_lock(&s->lock);
+        l = listing_take(s, ino);
+        pthread_mutex_unlock(&s->lock);
+    }
+    free(path);
+    listing_free(l);
+}
+
+static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    count_op(req, OP_OTHER);
+    forget_one(vfs_of(req)->inodes, ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    count_op(req, OP_OTHER);
+    for (size_t i = 0; i < count; i++)
+        forget_one(vfs_of(req)->inodes, forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+/* --- the rest ------------------------------------------------------------------------------- */
+
+static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    count_op(req, OP_OTHER);
+    (void)ino;
+    struct statvfs st;
+    fs_statfs(vfs_of(req), &st);
+    fuse_reply_statfs(req, &st);
+}
+
+static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+    count_op(req, OP_XATTR);
+    char *path = path_or_reply(req, ino, NULL);
+    if (!path)
+        return;
+    reply_errno(req, fs_setxattr(vfs_of(req), path, name, value, size, flags));
+    free(path);
+}
+
+/* GETXATTR and LISTXATTR: with size 0 the kernel asks for the length only. */
+static void reply_sized(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    char *path = path_or_reply(req, ino, NULL);
+    if (!path)
+        return;
+    struct vfs *v = vfs_of(req);
+    char *buf = size ? malloc(size) : NULL;
+    int n = size && !buf ? -ENOMEM
+            : name       ? fs_getxattr(v, path, name, buf, size)
+                         : fs_listxattr(v, path, buf, size);
+    if (n < 0)
+        reply_errno(req, n);
+    else if (size)
+        fuse_reply_buf(req, buf, (size_t)n);
+    else
+        fuse_reply_xattr(req, (size_t)n);
+    free(buf);
+    free(path);
+}
+
+static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    count_op(req, OP_XATTR);
+    reply_sized(req, ino, name, size);
+}
+
+static void ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    count_op(req, OP_XATTR);
+    reply_sized(req, ino, NULL, size);
+}
+
+static void ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+    count_op(req, OP_XATTR);
+    char *path = path_or_reply(req, ino, NULL);
+    if (!path)
+        return;
+    reply_errno(req, fs_removexattr(vfs_of(req), path, name));
+    free(path);
+}
+
+const struct fuse_lowlevel_ops inode_ops = {
+    .init = ll_init,
+    .lookup = ll_lookup,
+    .forget = ll_forget,
+    .forget_multi = ll_forget_multi,
+    .getattr = ll_getattr,
+    .setattr = ll_setattr,
+    .readlink = ll_readlink,
+    .mkdir = ll_mkdir,
+    .unlink = ll_unlink,
+    .rmdir = ll_rmdir,
+    .rename = ll_rename,
+    .open = ll_open,
+    .create = ll_create,
+    .read = ll_read,
+    .write = ll_write,
+    .flush = ll_flush,
+    .release = ll_release,
+    .fsync = ll_fsync,
+    .opendir = ll_opendir,
+    .readdir = ll_readdir,
+    .readdirplus = ll_readdirplus,
+    .statfs = ll_statfs,
+    .setxattr = ll_setxattr,
+    .getxattr = ll_getxattr,
+    .listxattr = ll_listxattr,
+    .removexattr = ll_removexattr,
+};
+
+/* --- taking listings back ------------------------------------------------------------------- */
+
+/* Tells the kernel to drop what it keeps of each directory: its listing and attributes. */
+static void invalidate(struct inode_state *s, const uint64_t *ids, size_t n)
+{
+    atomic_fetch_add_explicit(&s->listings_dropped, n, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++) {
+        int rc = fuse_lowlevel_notify_inval_inode(s->se, ids[i], 0, 0);
+        if (rc != 0 && rc != -ENOENT) /* ENOENT: the kernel had already let it go */
+            log_debug("kernel cache: cannot drop node %llu: %s", (unsigned long long)ids[i],
+                      strerror(-rc));
+    }
+}
+
+/* Takes back the listings under `under` (all when NULL) that are stale at `now`. */
+static void expire(struct inode_state *s, double now, const char *under)
+{
+    uint64_t *ids;
+    size_t n = nodes_take_listed(s->nodes, now, under, &ids);
+    invalidate(s, ids, n);
+    free(ids);
+}
+
+void vfs_forget_listings(struct vfs *v, const char *path, double delay_s)
+{
+    struct inode_state *s = v->inodes;
+    if (!s || !s->keeps_listings)
+        return;
+    if (delay_s <= 0 && s->se) {
+        expire(s, INFINITY, path);
+        return;
+    }
+    struct pending_forget *f = malloc(sizeof *f);
+    char *copy = strdup(path);
+    if (!f || !copy) { /* without memory the listing expires at cache_ttl as any other */
+        free(f);
+        free(copy);
+        return;
+    }
+    f->path = copy;
+    f->due = mono_now() + delay_s;
+    pthread_mutex_lock(&s->lock);
+    f->next = s->pending;
+    s->pending = f;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Every EXPIRY_TICK_S: the listings that have gone stale, and the delayed forgets that are
+ * due. */
+static void *expiry_main(void *arg)
+{
+    struct vfs *v = arg;
+    struct inode_state *s = v->inodes;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        struct pending_forget *due = NULL;
+        double now = mono_now();
+        for (struct pending_forget **p = &s->pending; *p;) {
+            struct pending_forget *f = *p;
+            if (f->due <= now) {
+                *p = f->next;
+                f->next = due;
+                due = f;
+            } else {
+                p = &f->next;
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+        while (due) {
+            struct pending_forget *next = due->next;
+            expire(s, INFINITY, due->path);
+            free(due->path);
+            free(due);
+            due = next;
+        }
+        expire(s, now, NULL);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += (long)(EXPIRY_TICK_S * 1e9);
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&s->lock);
+        if (!s->stop)
+            pthread_cond_timedwait(&s->wake, &s->lock, &until);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+int inode_ops_init(struct vfs *v)
+{
+    struct inode_state *s = calloc(1, sizeof *s);
+    if (!s || !(s->nodes = nodes_new())) {
+        free(s);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_key_create(&s->read_buf, free);
+    v->inodes = s;
+    return 0;
+}
+
+int inode_ops_start(struct vfs *v, struct fuse_session *se)
+{
+    struct inode_state *s = v->inodes;
+    s->se = se;
+    int rc = pthread_create(&s->expiry, NULL, expiry_main, v);
+    s->started = rc == 0;
+    return -rc;
+}
+
+void inode_ops_destroy(struct vfs *v)
+{
+    struct inode_state *s = v->inodes;
+    if (!s)
+        return;
+    if (s->started) {
+        pthread_mutex_lock(&s->lock);
+        s->stop = true;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->expiry, NULL);
+    }
+    while (s->listings) {
+        struct listing *l = s->listings;
+        s->listings = l->next;
+        listing_free(l);
+    }
+    while (s->pending) {
+        struct pending_forget *f = s->pending;
+        s->pending = f->next;
+        free(f->path);
+        free(f);
+    }
+    free(pthread_getspecific(s->read_buf));
+    pthread_setspecific(s->read_buf, NULL);
+    pthread_key_delete(s->read_buf);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    nodes_free(s->nodes);
+    free(s);
+    v->inodes = NULL;
+}
+
+json_t *inode_ops_stats(struct vfs *v)
+{
+    struct inode_state *s = v->inodes;
+    json_t *requests = json_object();
+    for (int k = 0; k < OP_KINDS; k++)
+        json_object_set_new(requests, op_names[k], json_integer((json_int_t)s->ops[k]));
+    return json_pack("{s:o, s:I, s:I, s:b}", "requests", requests, "nodes",
+                     (json_int_t)nodes_count(s->nodes), "listings_dropped",
+                     (json_int_t)s->listings_dropped, "keeps_listings", s->keeps_listings);
+}
