@@ -282,8 +282,6 @@ static void stage_put(struct files_write_state *w, struct stage *s)
                 s->lingering = true;
                 s->shown = false;
                 s->linger_since = now_s();
-                /* The kernel's listing shows a regular file until then. */
-                vfs_forget_listings(w->v, "/files", VFS_NAME_LINGER_S + 0.5);
             }
         } else if (!s->listed || (s->rec.kind != STAGING_TEMP && (!s->dirty || s->broken))) {
             /* A write that failed (ENOSPC) left a fragment: never uploaded, not kept. */

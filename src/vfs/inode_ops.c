@@ -146,6 +146,7 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, con
         return;
     }
     e->attr.st_ino = e->ino;
+    nodes_set_type(v->inodes->nodes, e->ino, e->attr.st_mode & S_IFMT);
     e->attr_timeout = e->entry_timeout = kernel_ttl(v, path);
     int rc = fi ? fuse_reply_create(req, e, fi) : fuse_reply_entry(req, e);
     if (rc == -ENOENT) { /* the caller was interrupted: the kernel holds nothing */
@@ -184,19 +185,80 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     free(path);
 }
 
+/* The path the symlink at path names (vrcfs's links are relative), normalized; malloc'd, or
+ * NULL. */
+static char *link_target(struct vfs *v, const char *path)
+{
+    char target[PATH_MAX];
+    if (fs_readlink(v, path, target, sizeof target) != 0 || target[0] == '/')
+        return NULL;
+    size_t dir = (size_t)(strrchr(path, '/') - path), len = dir + 1 + strlen(target);
+    char *joined = malloc(len + 1), *out = malloc(len + 2);
+    if (!joined || !out) {
+        free(joined);
+        free(out);
+        return NULL;
+    }
+    snprintf(joined, len + 1, "%.*s/%s", (int)dir, path, target);
+    size_t n = 0; /* out holds "/a/b" built component by component */
+    for (char *save = NULL, *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0) {
+            while (n > 0 && out[--n] != '/')
+                ;
+            continue;
+        }
+        n += (size_t)sprintf(out + n, "/%s", c);
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    free(joined);
+    return out;
+}
+
+/* A created File or instance turns from the regular file the kernel made into a link to what
+ * it became. The kernel may still hold the name as that regular file and use it without looking
+ * it up: a getattr answered with a link would fail with EIO, an open would find no file. Until
+ * it looks the name up again (and takes the link), such a node is answered with what the link
+ * names. Returns 0 and fills st, or a negative errno. */
+static int getattr_as_told(struct vfs *v, uint64_t ino, const char *path, struct stat *st,
+                           struct fuse_file_info *fi, bool *followed)
+{
+    *followed = false;
+    int err = fs_getattr(v, path ? path : "", st, fi);
+    unsigned told = nodes_type(v->inodes->nodes, ino);
+    if (err || !path || !S_ISLNK(st->st_mode) || !told || told == S_IFLNK)
+        return err;
+    char *target = link_target(v, path);
+    struct stat ts;
+    if (target && fs_getattr(v, target, &ts, NULL) == 0 && (ts.st_mode & S_IFMT) == told) {
+        *st = ts;
+        *followed = true;
+    }
+    free(target);
+    return 0;
+}
+
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     count_op(req, OP_GETATTR);
     struct vfs *v = vfs_of(req);
     char *path = nodes_path(v->inodes->nodes, ino, NULL);
     struct stat st;
+    bool followed = false;
     /* An open file answers for itself, even after it was unlinked. */
-    int err = path || fi ? fs_getattr(v, path ? path : "", &st, fi) : -ENOENT;
+    int err = path || fi ? getattr_as_told(v, ino, path, &st, fi, &followed) : -ENOENT;
     if (err) {
         reply_errno(req, err);
     } else {
         st.st_ino = ino;
-        fuse_reply_attr(req, &st, path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
+        if (!followed)
+            nodes_set_type(v->inodes->nodes, ino, st.st_mode & S_IFMT);
+        /* A followed answer is not kept: the next stat looks again. */
+        fuse_reply_attr(req, &st,
+                        followed ? 0 : path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
     }
     free(path);
 }
@@ -310,10 +372,18 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     count_op(req, OP_OPEN);
+    struct vfs *v = vfs_of(req);
     char *path = path_or_reply(req, ino, NULL);
     if (!path)
         return;
-    int err = fs_open(vfs_of(req), path, fi);
+    int err = fs_open(v, path, fi);
+    struct stat st;
+    bool followed;
+    if (err == -ENOENT && getattr_as_told(v, ino, path, &st, NULL, &followed) == 0 && followed) {
+        char *target = link_target(v, path); /* the name turned into a link (getattr_as_told) */
+        err = target ? fs_open(v, target, fi) : -ENOENT;
+        free(target);
+    }
     if (err)
         reply_errno(req, err);
     else if (fuse_reply_open(req, fi) == -ENOENT)
@@ -498,18 +568,19 @@ static size_t listing_fill(fuse_req_t req, const struct listing *l, uint64_t ino
             struct fuse_entry_param e = {0};
             if (d->has_st && !is_dot(d->name) && (e.ino = nodes_lookup(nodes, ino, d->name))) {
                 e.attr = d->st;
+                nodes_set_type(nodes, e.ino, d->st.st_mode & S_IFMT);
                 char *path = nodes_path(nodes, ino, d->name);
                 e.attr_timeout = e.entry_timeout = path ? kernel_ttl(v, path) : 0;
                 free(path);
             } else {
-                e.attr.st_mode = d->has_st ? d->st.st_mode : S_IFDIR;
+                e.attr.st_mode = d->has_st ? d->st.st_mode : 0; /* 0: DT_UNKNOWN */
             }
             e.attr.st_ino = e.ino ? e.ino : UNKNOWN_INO;
             len = fuse_add_direntry_plus(req, out + used, room, d->name, &e, (off_t)i + 1);
             if (len > room && e.ino)
                 nodes_forget(nodes, e.ino, 1);
         } else {
-            struct stat st = {.st_mode = d->has_st ? d->st.st_mode : S_IFDIR};
+            struct stat st = {.st_mode = d->has_st ? d->st.st_mode : 0};
             uint64_t known = nodes_find(nodes, ino, d->name);
             st.st_ino = known ? known : UNKNOWN_INO;
             len = fuse_add_direntry(req, out + used, room, d->name, &st, (off_t)i + 1);

@@ -572,9 +572,9 @@ static int request_submit(struct request_handle *h)
         err = -ENOMEM;
     remove_string(s->closed, &s->nclosed, loc);
     pthread_mutex_unlock(&s->lock);
-    /* The new name in the kernel's listing, and the link it turns into after settling. */
+    /* The new name in the kernel's listing (the link it turns into after settling shows with the
+     * next listing: those of /instances are fresh for instances_ttl at most). */
     vfs_forget_listings(v, "/instances", 0);
-    vfs_forget_listings(v, "/instances", VFS_NAME_LINGER_S + 0.5);
     /* The instance exists either way; an error here would only invite a duplicate. */
     if (err)
         log_error("instances: %s became %s, but vrcfs ran out of memory remembering it", h->name,

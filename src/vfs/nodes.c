@@ -15,6 +15,7 @@ struct node {
     size_t children;        /* named nodes that have this one as parent */
     struct node *parent;    /* NULL for the root and for unlinked nodes */
     char *name;             /* NULL for the root and for unlinked nodes */
+    unsigned type;          /* S_IFMT bits last told to the kernel */
     bool held;              /* the kernel holds a whole listing ... */
     double until;           /* ... good until then */
     struct node *id_next;   /* chain in the id table */
@@ -397,6 +398,24 @@ size_t nodes_take_listed(struct nodes *t, double now, const char *under, uint64_
 out:
     pthread_mutex_unlock(&t->lock);
     return n;
+}
+
+unsigned nodes_type(struct nodes *t, uint64_t id)
+{
+    pthread_mutex_lock(&t->lock);
+    struct node *n = get(t, id);
+    unsigned type = n ? n->type : 0;
+    pthread_mutex_unlock(&t->lock);
+    return type;
+}
+
+void nodes_set_type(struct nodes *t, uint64_t id, unsigned type)
+{
+    pthread_mutex_lock(&t->lock);
+    struct node *n = get(t, id);
+    if (n)
+        n->type = type;
+    pthread_mutex_unlock(&t->lock);
 }
 
 size_t nodes_count(struct nodes *t)

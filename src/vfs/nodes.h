@@ -55,6 +55,11 @@ void nodes_set_listed(struct nodes *t, uint64_t id, double until);
  * cleared. *ids is malloc'd (NULL when the count is 0). */
 size_t nodes_take_listed(struct nodes *t, double now, const char *under, uint64_t **ids);
 
+/* The file type (the S_IFMT bits) last told to the kernel for id, and what to remember; 0 for
+ * an unknown id or a type never told. */
+unsigned nodes_type(struct nodes *t, uint64_t id);
+void nodes_set_type(struct nodes *t, uint64_t id, unsigned type);
+
 /* How many nodes the table holds, the root included. */
 size_t nodes_count(struct nodes *t);
 

@@ -117,6 +117,8 @@ check_eq "latest points at the new version" "$n" "$(readlink "$MNT/files/$FID/la
 for size in 1k 6m 64m; do
     name="new-$size.png"
     check "$size: cp into /files creates a File" cp "$T/$size" "$MNT/files/$name"
+    check "$size: right after it, ls -l and cmp see the bytes" \
+        sh -c "ls -l '$MNT/files/$name' >/dev/null && cmp '$T/$size' '$MNT/files/$name'"
     check "$size: $name becomes a symlink" wait_until 5 test -L "$MNT/files/$name"
     target=$(readlink "$MNT/files/$name")
     id=${target%%/*}
@@ -130,6 +132,19 @@ for size in 1k 6m 64m; do
     check "$size: /files lists the new File at once" sh -c "ls '$MNT/files' | grep -qx '$id'"
     eval "NEW_$size=$id"
 done
+# The kernel keeps what it last heard of a name for a second and uses it without asking: the
+# name must not turn into the link under a reader's feet.
+cp "$T/1k" "$MNT/files/turning.png"
+bad=0
+end=$((SECONDS + 3))
+while [ $SECONDS -lt $end ]; do
+    stat "$MNT/files/turning.png" >/dev/null 2>>"$T/turning.err" || bad=$((bad + 1))
+    cmp "$T/1k" "$MNT/files/turning.png" 2>>"$T/turning.err" || bad=$((bad + 1))
+    sleep 0.05
+done
+check_eq "stat and cmp of a created name never fail while it turns into a link" 0 "$bad"
+check "left alone, it turns into the link" wait_until 5 test -L "$MNT/files/turning.png"
+check "which reads the same bytes" cmp "$T/1k" "$MNT/files/turning.png"
 cp "$T/1k" "$MNT/files/plain.bin"
 wait_until 5 test -L "$MNT/files/plain.bin"
 id=$(readlink "$MNT/files/plain.bin")

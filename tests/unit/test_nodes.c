@@ -732,6 +732,25 @@ static void *thread_main(void *p)
     return NULL;
 }
 
+static void test_type_is_remembered_per_node(void **state)
+{
+    (void)state;
+    struct nodes *t = nodes_new();
+    uint64_t a = nodes_lookup(t, NODES_ROOT_ID, "a");
+    assert_int_equal(nodes_type(t, a), 0);
+    nodes_set_type(t, a, 0100000);
+    assert_int_equal(nodes_type(t, a), 0100000);
+    nodes_set_type(t, a, 0120000);
+    assert_int_equal(nodes_type(t, a), 0120000);
+    assert_int_equal(nodes_type(t, 999), 0);
+    nodes_set_type(t, 999, 0100000); /* unknown: ignored */
+    nodes_forget(t, a, 1);
+    assert_int_equal(nodes_type(t, a), 0); /* gone with its node */
+    uint64_t again = nodes_lookup(t, NODES_ROOT_ID, "a");
+    assert_int_equal(nodes_type(t, again), 0);
+    nodes_free(t);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -782,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_take_listed_under_a_path),
         cmocka_unit_test(test_a_freed_node_loses_its_mark),
         cmocka_unit_test(test_free_with_live_nodes_and_marks),
+        cmocka_unit_test(test_type_is_remembered_per_node),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
