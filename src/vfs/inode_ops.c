@@ -257,8 +257,7 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         if (!followed)
             nodes_set_type(v->inodes->nodes, ino, st.st_mode & S_IFMT);
         /* A followed answer is not kept: the next stat looks again. */
-        fuse_reply_attr(req, &st,
-                        followed ? 0 : path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
+        fuse_reply_attr(req, &st, followed ? 0 : path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
     }
     free(path);
 }
