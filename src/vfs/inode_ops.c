@@ -138,7 +138,7 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, con
                         struct fuse_entry_param *e, struct fuse_file_info *fi)
 {
     struct vfs *v = vfs_of(req);
-    e->ino = nodes_lookup(v->inodes->nodes, parent, name);
+    e->ino = nodes_lookup_as(v->inodes->nodes, parent, name, e->attr.st_mode & S_IFMT);
     if (!e->ino) {
         if (fi)
             fs_release(fi);
@@ -146,7 +146,6 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, con
         return;
     }
     e->attr.st_ino = e->ino;
-    nodes_set_type(v->inodes->nodes, e->ino, e->attr.st_mode & S_IFMT);
     e->attr_timeout = e->entry_timeout = kernel_ttl(v, path);
     int rc = fi ? fuse_reply_create(req, e, fi) : fuse_reply_entry(req, e);
     if (rc == -ENOENT) { /* the caller was interrupted: the kernel holds nothing */
@@ -254,8 +253,6 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         reply_errno(req, err);
     } else {
         st.st_ino = ino;
-        if (!followed)
-            nodes_set_type(v->inodes->nodes, ino, st.st_mode & S_IFMT);
         /* A followed answer is not kept: the next stat looks again. */
         fuse_reply_attr(req, &st, followed ? 0 : path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
     }
@@ -565,9 +562,9 @@ static size_t listing_fill(fuse_req_t req, const struct listing *l, uint64_t ino
         size_t len, room = size - used;
         if (plus) {
             struct fuse_entry_param e = {0};
-            if (d->has_st && !is_dot(d->name) && (e.ino = nodes_lookup(nodes, ino, d->name))) {
+            if (d->has_st && !is_dot(d->name) &&
+                (e.ino = nodes_lookup_as(nodes, ino, d->name, d->st.st_mode & S_IFMT))) {
                 e.attr = d->st;
-                nodes_set_type(nodes, e.ino, d->st.st_mode & S_IFMT);
                 char *path = nodes_path(nodes, ino, d->name);
                 e.attr_timeout = e.entry_timeout = path ? kernel_ttl(v, path) : 0;
                 free(path);

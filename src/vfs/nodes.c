@@ -195,13 +195,20 @@ static void maybe_free(struct nodes *t, struct node *n)
     }
 }
 
-uint64_t nodes_lookup(struct nodes *t, uint64_t parent_id, const char *name)
+/* nodes_lookup with the lock held; type 0 keeps whatever the node was told. */
+static uint64_t lookup_locked(struct nodes *t, uint64_t parent_id, const char *name, unsigned type)
 {
     uint64_t id = 0;
-    pthread_mutex_lock(&t->lock);
     struct node *parent = get(t, parent_id);
     if (parent && has_path(t, parent)) {
         struct node *n = child(t, parent, name);
+        if (n && type && n->type && n->type != type) {
+            parent->children++; /* keeps the parent while its child is swapped */
+            detach(t, n);
+            maybe_free(t, n);
+            parent->children--;
+            n = NULL;
+        }
         if (!n && (n = calloc(1, sizeof *n)) && !(n->name = strdup(name))) {
             free(n);
             n = NULL;
@@ -218,9 +225,26 @@ uint64_t nodes_lookup(struct nodes *t, uint64_t parent_id, const char *name)
         }
         if (n) {
             n->nlookup++;
+            if (type)
+                n->type = type;
             id = n->id;
         }
     }
+    return id;
+}
+
+uint64_t nodes_lookup(struct nodes *t, uint64_t parent, const char *name)
+{
+    pthread_mutex_lock(&t->lock);
+    uint64_t id = lookup_locked(t, parent, name, 0);
+    pthread_mutex_unlock(&t->lock);
+    return id;
+}
+
+uint64_t nodes_lookup_as(struct nodes *t, uint64_t parent, const char *name, unsigned type)
+{
+    pthread_mutex_lock(&t->lock);
+    uint64_t id = lookup_locked(t, parent, name, type);
     pthread_mutex_unlock(&t->lock);
     return id;
 }
@@ -407,15 +431,6 @@ unsigned nodes_type(struct nodes *t, uint64_t id)
     unsigned type = n ? n->type : 0;
     pthread_mutex_unlock(&t->lock);
     return type;
-}
-
-void nodes_set_type(struct nodes *t, uint64_t id, unsigned type)
-{
-    pthread_mutex_lock(&t->lock);
-    struct node *n = get(t, id);
-    if (n)
-        n->type = type;
-    pthread_mutex_unlock(&t->lock);
 }
 
 size_t nodes_count(struct nodes *t)

@@ -22,6 +22,12 @@ void nodes_free(struct nodes *t);
  * is unknown or has no path any more, or memory ran out. */
 uint64_t nodes_lookup(struct nodes *t, uint64_t parent, const char *name);
 
+/* As nodes_lookup, for a name the kernel is told is of file type `type` (the S_IFMT bits),
+ * which the node remembers. A node told another type is unlinked first, so the name gets a new
+ * node: under the old id the kernel would find its inode of the old type and fail every file
+ * open on it. */
+uint64_t nodes_lookup_as(struct nodes *t, uint64_t parent, const char *name, unsigned type);
+
 /* The kernel forgot n lookups of id. A node whose count reaches zero leaves the table once it
  * has no children; the root never does. Unknown ids are ignored. */
 void nodes_forget(struct nodes *t, uint64_t id, uint64_t n);
@@ -55,10 +61,9 @@ void nodes_set_listed(struct nodes *t, uint64_t id, double until);
  * cleared. *ids is malloc'd (NULL when the count is 0). */
 size_t nodes_take_listed(struct nodes *t, double now, const char *under, uint64_t **ids);
 
-/* The file type (the S_IFMT bits) last told to the kernel for id, and what to remember; 0 for
- * an unknown id or a type never told. */
+/* The file type (the S_IFMT bits) told to the kernel for id (nodes_lookup_as); 0 for an unknown
+ * id or a type never told. */
 unsigned nodes_type(struct nodes *t, uint64_t id);
-void nodes_set_type(struct nodes *t, uint64_t id, unsigned type);
 
 /* How many nodes the table holds, the root included. */
 size_t nodes_count(struct nodes *t);

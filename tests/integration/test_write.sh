@@ -145,6 +145,28 @@ done
 check_eq "stat and cmp of a created name never fail while it turns into a link" 0 "$bad"
 check "left alone, it turns into the link" wait_until 5 test -L "$MNT/files/turning.png"
 check "which reads the same bytes" cmp "$T/1k" "$MNT/files/turning.png"
+# A reader that opened the name before it turned reads on after the kernel has taken the link.
+cp "$T/64m" "$MNT/files/flip.png"
+python3 -c '
+import sys, time
+with open(sys.argv[1], "rb") as f, open(sys.argv[2], "rb") as want:
+    while True:
+        chunk = f.read(1 << 20)
+        if chunk != want.read(1 << 20):
+            sys.exit("different bytes at %d" % f.tell())
+        if not chunk:
+            break
+        time.sleep(0.05)
+' "$MNT/files/flip.png" "$T/64m" 2>"$T/flip.err" &
+reader=$!
+for _ in $(seq 30); do # the kernel looks the name up again as its entry expires
+    stat "$MNT/files/flip.png" >/dev/null 2>&1
+    sleep 0.1
+done
+wait "$reader"
+check_eq "a reader of a created name reads on while it turns into its link" "0 " \
+    "$? $(cat "$T/flip.err")"
+check "and the name has turned" test -L "$MNT/files/flip.png"
 cp "$T/1k" "$MNT/files/plain.bin"
 wait_until 5 test -L "$MNT/files/plain.bin"
 id=$(readlink "$MNT/files/plain.bin")

@@ -737,17 +737,60 @@ static void test_type_is_remembered_per_node(void **state)
     (void)state;
     struct nodes *t = nodes_new();
     uint64_t a = nodes_lookup(t, NODES_ROOT_ID, "a");
-    assert_int_equal(nodes_type(t, a), 0);
-    nodes_set_type(t, a, 0100000);
+    assert_int_equal(nodes_type(t, a), 0); /* never told */
+    assert_int_equal(nodes_lookup_as(t, NODES_ROOT_ID, "a", 0100000), a);
     assert_int_equal(nodes_type(t, a), 0100000);
-    nodes_set_type(t, a, 0120000);
-    assert_int_equal(nodes_type(t, a), 0120000);
+    assert_int_equal(nodes_lookup_as(t, NODES_ROOT_ID, "a", 0), a); /* 0 keeps it */
+    assert_int_equal(nodes_type(t, a), 0100000);
     assert_int_equal(nodes_type(t, 999), 0);
-    nodes_set_type(t, 999, 0100000); /* unknown: ignored */
-    nodes_forget(t, a, 1);
+    nodes_forget(t, a, 3);
     assert_int_equal(nodes_type(t, a), 0); /* gone with its node */
     uint64_t again = nodes_lookup(t, NODES_ROOT_ID, "a");
     assert_int_equal(nodes_type(t, again), 0);
+    nodes_free(t);
+}
+
+static void test_lookup_as_a_new_type_makes_a_new_node(void **state)
+{
+    (void)state;
+    struct nodes *t = nodes_new();
+    uint64_t dir = nodes_lookup_as(t, NODES_ROOT_ID, "files", 0040000);
+    uint64_t reg = nodes_lookup_as(t, dir, "photo.png", 0100000);
+    assert_int_equal(nodes_type(t, reg), 0100000);
+    assert_int_equal(nodes_lookup_as(t, dir, "photo.png", 0100000), reg); /* same type: same */
+    uint64_t lnk = nodes_lookup_as(t, dir, "photo.png", 0120000);
+    assert_true(lnk != 0 && lnk != reg);
+    assert_int_equal(nodes_type(t, lnk), 0120000);
+    assert_null(nodes_path(t, reg, NULL)); /* the old node has no name any more... */
+    char *p = nodes_path(t, lnk, NULL);
+    assert_string_equal(p, "/files/photo.png");
+    free(p);
+    assert_int_equal(nodes_find(t, dir, "photo.png"), lnk);
+    assert_int_equal(nodes_count(t), 4); /* ...but lives until the kernel forgets it */
+    nodes_forget(t, reg, 2);
+    assert_int_equal(nodes_count(t), 3);
+    /* type 0, and a node never told a type, keep the node */
+    assert_int_equal(nodes_lookup_as(t, dir, "photo.png", 0), lnk);
+    uint64_t plain = nodes_lookup(t, dir, "x");
+    assert_int_equal(nodes_lookup_as(t, dir, "x", 0100000), plain);
+    nodes_free(t);
+}
+
+static void test_swapping_the_only_child_keeps_an_unlooked_parent(void **state)
+{
+    (void)state;
+    struct nodes *t = nodes_new();
+    uint64_t dir = nodes_lookup(t, NODES_ROOT_ID, "d");
+    uint64_t a = nodes_lookup_as(t, dir, "a", 0100000);
+    nodes_forget(t, dir, 1); /* the parent stays only for its child */
+    uint64_t b = nodes_lookup_as(t, dir, "a", 0120000);
+    assert_true(b != 0 && b != a);
+    char *p = nodes_path(t, b, NULL);
+    assert_string_equal(p, "/d/a");
+    free(p);
+    nodes_forget(t, a, 1);
+    nodes_forget(t, b, 1);
+    assert_int_equal(nodes_count(t), 1);
     nodes_free(t);
 }
 
@@ -802,6 +845,8 @@ int main(void)
         cmocka_unit_test(test_a_freed_node_loses_its_mark),
         cmocka_unit_test(test_free_with_live_nodes_and_marks),
         cmocka_unit_test(test_type_is_remembered_per_node),
+        cmocka_unit_test(test_lookup_as_a_new_type_makes_a_new_node),
+        cmocka_unit_test(test_swapping_the_only_child_keeps_an_unlooked_parent),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
