@@ -16,6 +16,7 @@ struct node {
     struct node *parent;    /* NULL for the root and for unlinked nodes */
     char *name;             /* NULL for the root and for unlinked nodes */
     unsigned type;          /* S_IFMT bits last told to the kernel */
+    bool superseded;        /* keeps its path, but its name belongs to a newer node */
     bool held;              /* the kernel holds a whole listing ... */
     double until;           /* ... good until then */
     struct node *id_next;   /* chain in the id table */
@@ -166,7 +167,8 @@ static void maybe_free(struct nodes *t, struct node *n);
 static void detach(struct nodes *t, struct node *n)
 {
     struct node *parent = n->parent;
-    name_remove(t, n);
+    if (!n->superseded)
+        name_remove(t, n);
     free(n->name);
     n->name = NULL;
     n->parent = NULL;
@@ -179,7 +181,8 @@ static void maybe_free(struct nodes *t, struct node *n)
     while (n != &t->root && n->nlookup == 0 && n->children == 0) {
         struct node *parent = n->parent;
         if (parent) {
-            name_remove(t, n);
+            if (!n->superseded)
+                name_remove(t, n);
             parent->children--;
         }
         struct node **p = &t->by_id[id_slot(t, n->id)];
@@ -203,8 +206,10 @@ static uint64_t lookup_locked(struct nodes *t, uint64_t parent_id, const char *n
     if (parent && has_path(t, parent)) {
         struct node *n = child(t, parent, name);
         if (n && type && n->type && n->type != type) {
-            parent->children++; /* keeps the parent while its child is swapped */
-            detach(t, n);
+            /* The old node keeps its path: the kernel may still send requests for it. */
+            name_remove(t, n);
+            n->superseded = true;
+            parent->children++; /* keeps the parent, should the old node go now */
             maybe_free(t, n);
             parent->children--;
             n = NULL;

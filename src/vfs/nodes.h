@@ -23,9 +23,10 @@ void nodes_free(struct nodes *t);
 uint64_t nodes_lookup(struct nodes *t, uint64_t parent, const char *name);
 
 /* As nodes_lookup, for a name the kernel is told is of file type `type` (the S_IFMT bits),
- * which the node remembers. A node told another type is unlinked first, so the name gets a new
+ * which the node remembers. When the name's node was told another type, the name gets a new
  * node: under the old id the kernel would find its inode of the old type and fail every file
- * open on it. */
+ * open on it. The old node keeps its path (the kernel may still ask about it) until the kernel
+ * forgets it; find, resolve, unlink and rename see only the new one. */
 uint64_t nodes_lookup_as(struct nodes *t, uint64_t parent, const char *name, unsigned type);
 
 /* The kernel forgot n lookups of id. A node whose count reaches zero leaves the table once it

@@ -761,14 +761,25 @@ static void test_lookup_as_a_new_type_makes_a_new_node(void **state)
     uint64_t lnk = nodes_lookup_as(t, dir, "photo.png", 0120000);
     assert_true(lnk != 0 && lnk != reg);
     assert_int_equal(nodes_type(t, lnk), 0120000);
-    assert_null(nodes_path(t, reg, NULL)); /* the old node has no name any more... */
     char *p = nodes_path(t, lnk, NULL);
     assert_string_equal(p, "/files/photo.png");
     free(p);
+    p = nodes_path(t, reg, NULL); /* the old node keeps its path for the kernel's requests... */
+    assert_string_equal(p, "/files/photo.png");
+    free(p);
+    assert_int_equal(nodes_resolve(t, "/files/photo.png"),
+                     lnk); /* ...but the name is the new one's */
+    nodes_unlink(t, dir, "photo.png");
+    assert_null(nodes_path(t, lnk, NULL));
+    p = nodes_path(t, reg, NULL);
+    assert_string_equal(p, "/files/photo.png");
+    free(p);
+    lnk = nodes_lookup_as(t, dir, "photo.png", 0120000);
     assert_int_equal(nodes_find(t, dir, "photo.png"), lnk);
-    assert_int_equal(nodes_count(t), 4); /* ...but lives until the kernel forgets it */
+    /* root, files, reg, the unlinked link and the new one: the old ones live until forgotten */
+    assert_int_equal(nodes_count(t), 5);
     nodes_forget(t, reg, 2);
-    assert_int_equal(nodes_count(t), 3);
+    assert_int_equal(nodes_count(t), 4);
     /* type 0, and a node never told a type, keep the node */
     assert_int_equal(nodes_lookup_as(t, dir, "photo.png", 0), lnk);
     uint64_t plain = nodes_lookup(t, dir, "x");
