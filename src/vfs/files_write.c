@@ -41,11 +41,8 @@
 #define STAGING_SUBDIR "staging"
 #define DOWNLOAD_CHUNK (4u << 20)
 /* A created File's name turns from the regular file that was written into the symlink to
- * file_<id>/<alias> after its last close. The kernel may still hold the name as a regular file
- * whose attributes the writes invalidated; answering its getattr with a symlink would fail that
- * stat with EIO. So the name stays a regular file until one getattr has been answered after the
- * close (from then on the kernel's attributes outlive its entry, and an expired entry is looked
- * up again, which takes the new type without a fuss), or for VFS_NAME_LINGER_S. */
+ * file_<id>/<alias> at its last close. The kernel may hold the name as that regular file for a
+ * moment longer; inode_ops.c answers such a node with what the link names. */
 
 /* What stats.json says about a stage. */
 enum phase { PHASE_WRITING, PHASE_QUEUED, PHASE_UPLOADING, PHASE_FAILED, PHASE_DONE };
@@ -61,9 +58,6 @@ struct stage {
     bool listed;               /* visible under its name (false once unlinked or replaced) */
     bool recover;              /* waiting for the recovery worker */
     bool slot;                 /* holds the one-upload-per-File slot */
-    bool lingering;            /* a created File's name, closed, waiting to become its link */
-    bool shown;                /* getattr answered for it since it began to linger */
-    double linger_since;       /* monotonic seconds */
     uint64_t accounted;        /* bytes counted in w->space */
 
     /* Under lock. */
@@ -255,56 +249,21 @@ static void remove_link(struct files_write_state *w, struct local_link *gone)
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A created File's stage, uploaded and closed: its name turns into a symlink (VFS_NAME_LINGER_S).
- */
-static bool becomes_link(const struct stage *s)
-{
-    return s->listed && s->rec.kind == STAGING_NEW && *s->rec.file_id && !s->dirty;
-}
-
 /* Drops one reference; the last one frees a stage that has nothing left to do: unlinked, or
- * uploaded and closed. A temporary file lives until it is unlinked or renamed; a stage whose
- * upload failed stays (visible, and on disk) for its next close or the next mount; a created
- * File's name lingers before it becomes a link. */
+ * uploaded and closed (a created File's name is its link from then on). A temporary file lives
+ * until it is unlinked or renamed; a stage whose upload failed stays (visible, and on disk) for
+ * its next close or the next mount. */
 static void stage_put(struct files_write_state *w, struct stage *s)
 {
     pthread_mutex_lock(&w->lock);
-    if (--s->refs == 0 && !s->recover) {
-        if (becomes_link(s)) {
-            if (!s->lingering) { /* the last close: from now on it waits to become a link */
-                s->lingering = true;
-                s->shown = false;
-                s->linger_since = now_s();
-            }
-        } else if (!s->listed || (s->rec.kind != STAGING_TEMP && (!s->dirty || s->broken))) {
-            /* A write that failed (ENOSPC) left a fragment: never uploaded, not kept. */
-            if (s->listed)
-                unlist(w, s);
-            stage_destroy(w, s, false);
-        }
+    if (--s->refs == 0 && !s->recover &&
+        (!s->listed || (s->rec.kind != STAGING_TEMP && (!s->dirty || s->broken)))) {
+        /* A write that failed (ENOSPC) left a fragment: never uploaded, not kept. */
+        if (s->listed)
+            unlist(w, s);
+        stage_destroy(w, s, false);
     }
     pthread_mutex_unlock(&w->lock);
-}
-
-/* Frees lingering stages whose time is up, so that their links show. w->lock held. */
-static void sweep(struct files_write_state *w)
-{
-    double now = now_s();
-    for (struct stage *s = w->stages, *next; s; s = next) {
-        next = s->next;
-        if (s->lingering && s->refs == 0 &&
-            (s->shown || now > s->linger_since + VFS_NAME_LINGER_S)) {
-            unlist(w, s);
-            stage_destroy(w, s, false);
-        }
-    }
 }
 
 /* Counts the staged file as size bytes against cache_size. s->lock held. */
@@ -1257,12 +1216,9 @@ int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st
     struct files_write_state *w = v->writes;
     ensure_worker(w);
     pthread_mutex_lock(&w->lock);
-    sweep(w);
     struct stage *s = find_stage(w, dir_of(p), p->name);
-    if (s) {
+    if (s)
         s->refs++;
-        s->shown = s->lingering;
-    }
     struct local_link *l = !s && p->kind == VP_FILES_NAME ? find_link(w, p->name) : NULL;
     if (l)
         vfs_stat_link(v, st, strlen(l->target), v->mount_time);
@@ -1282,7 +1238,6 @@ void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fus
     size_t n = 0, cap = 16;
     char **names = malloc(cap * sizeof *names);
     pthread_mutex_lock(&w->lock);
-    sweep(w);
     for (struct stage *s = w->stages; s && names; s = s->next) {
         /* The alias of a File is listed by the tree already. */
         if (!s->listed || strcmp(s->rec.dir, dir) != 0 || s->rec.kind == STAGING_VERSION)
@@ -1321,7 +1276,6 @@ int files_write_readlink(struct vfs *v, const struct vfs_path *p, char *buf, siz
     if (p->kind != VP_FILES_NAME || size == 0)
         return -EINVAL;
     pthread_mutex_lock(&w->lock);
-    sweep(w);
     struct local_link *l = find_stage(w, "", p->name) ? NULL : find_link(w, p->name);
     if (l)
         snprintf(buf, size, "%s", l->target);
@@ -1356,10 +1310,8 @@ int files_write_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_i
     bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
     pthread_mutex_lock(&w->lock);
     struct stage *s = find_stage(w, dir_of(p), p->name);
-    if (s) {
+    if (s)
         s->refs++;
-        s->lingering = false; /* until its next last close */
-    }
     pthread_mutex_unlock(&w->lock);
     if (!s) {
         /* Only a File's alias exists without a stage; writing it starts from its data. */

@@ -271,16 +271,24 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         fuse_reply_err(req, ENOENT);
         return;
     }
+    struct stat st;
+    bool followed = false;
+    if (path && !fi && getattr_as_told(v, ino, path, &st, NULL, &followed) == 0 && followed) {
+        char *target = link_target(v, path); /* set what the link names (getattr_as_told) */
+        if (target) {
+            free(path);
+            path = target;
+        }
+    }
     const char *p = path ? path : "";
     int err = to_set & FUSE_SET_ATTR_SIZE ? fs_truncate(v, p, attr->st_size, fi) : 0;
-    struct stat st;
     if (!err)
         err = fs_getattr(v, p, &st, fi);
     if (err) {
         reply_errno(req, err);
     } else {
         st.st_ino = ino;
-        fuse_reply_attr(req, &st, path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
+        fuse_reply_attr(req, &st, followed ? 0 : path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
     }
     free(path);
 }

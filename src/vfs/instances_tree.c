@@ -30,8 +30,6 @@
 struct created_link {
     char *name;
     char *location;
-    double settle_until; /* monotonic; before it, stat shows the written file */
-    size_t written;      /* its size */
 };
 
 struct request_handle;
@@ -552,15 +550,12 @@ static int request_submit(struct request_handle *h)
     struct created_link *grown = link ? NULL : realloc(s->links, (s->nlinks + 1) * sizeof *grown);
     char *lname = link ? NULL : strdup(h->name);
     char *lloc = strdup(loc);
-    double settle = mono_now() + VFS_NAME_LINGER_S;
     if (link && lloc) {
         free(link->location);
         link->location = lloc;
-        link->settle_until = settle;
-        link->written = h->len;
     } else if (grown && lname && lloc) {
         s->links = grown;
-        s->links[s->nlinks++] = (struct created_link){lname, lloc, settle, h->len};
+        s->links[s->nlinks++] = (struct created_link){lname, lloc};
     } else {
         if (grown)
             s->links = grown;
@@ -572,8 +567,7 @@ static int request_submit(struct request_handle *h)
         err = -ENOMEM;
     remove_string(s->closed, &s->nclosed, loc);
     pthread_mutex_unlock(&s->lock);
-    /* The new name in the kernel's listing (the link it turns into after settling shows with the
-     * next listing: those of /instances are fresh for instances_ttl at most). */
+    /* The new location, and the name as its link, in the kernel's listing. */
     vfs_forget_listings(v, "/instances", 0);
     /* The instance exists either way; an error here would only invite a duplicate. */
     if (err)
@@ -721,9 +715,7 @@ int instances_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
         pthread_mutex_lock(&s->lock);
         struct created_link *link = find_link(s, p->name);
         struct request_handle *h = link ? NULL : find_pending(s, p->name);
-        if (link && mono_now() < link->settle_until)
-            vfs_stat_file(v, st, (off_t)link->written, 0644, 0);
-        else if (link)
+        if (link)
             vfs_stat_link(v, st, strlen(link->location) + 5, 0);
         pthread_mutex_unlock(&s->lock);
         if (h) {

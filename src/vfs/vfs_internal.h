@@ -19,11 +19,6 @@
  * cache_ttl (inode_ops.c). */
 #define VFS_KERNEL_CACHE_S 1.0
 
-/* A name written through the mount that turns into a symlink afterwards (a created File or
- * instance) keeps looking like the regular file the kernel created for this long, longer than
- * the kernel may still hold it as one: a symlink answer for that inode would be EIO. */
-#define VFS_NAME_LINGER_S (2 * VFS_KERNEL_CACHE_S)
-
 struct files_write_state;
 struct instances_state;
 struct inode_state;
