@@ -829,8 +829,8 @@ void vfs_forget_listings(struct vfs *v, const char *path, double delay_s)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Every EXPIRY_TICK_S: the listings that have gone stale, and the delayed forgets that are
- * due. */
+/* Every EXPIRY_TICK_S: the listings that go stale before the next tick (taken a little early
+ * rather than kept too long), and the delayed forgets that are due. */
 static void *expiry_main(void *arg)
 {
     struct vfs *v = arg;
@@ -857,7 +857,7 @@ static void *expiry_main(void *arg)
             free(due);
             due = next;
         }
-        expire(s, now, NULL);
+        expire(s, now + EXPIRY_TICK_S, NULL);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += (long)(EXPIRY_TICK_S * 1e9);

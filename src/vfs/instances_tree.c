@@ -134,6 +134,7 @@ static struct ival *ival_lookup(struct vfs *v, const char *key)
         ival_unref(iv);
         return NULL;
     }
+    cache_watch_note(iv->at + instances_ttl(v)); /* fresher than the cache's own ttl says */
     return iv;
 }
 

@@ -259,6 +259,12 @@ double cache_watch_end(void)
     return watch_earliest;
 }
 
+void cache_watch_note(double expires)
+{
+    if (watching && expires < watch_earliest)
+        watch_earliest = expires;
+}
+
 static enum cache_result use_entry(struct meta_cache *c, struct entry *e, void **value)
 {
     lru_unlink(e);
@@ -268,8 +274,7 @@ static enum cache_result use_entry(struct meta_cache *c, struct entry *e, void *
         return CACHE_NEGATIVE;
     }
     c->counters.hits++;
-    if (watching && e->expires < watch_earliest)
-        watch_earliest = e->expires;
+    cache_watch_note(e->expires);
     if (value == NULL)
         return CACHE_HIT;
     bool counted = e->ops != NULL && e->ops->ref != NULL && e->value != NULL;

@@ -42,6 +42,9 @@ enum cache_result cache_lookup(struct meta_cache *c, const char *key, void **val
  * cache_watch_end() stops noting and returns it, INFINITY when nothing was handed out. */
 void cache_watch_begin(void);
 double cache_watch_end(void);
+/* For a caller that keeps values fresh for less than the cache's ttl: notes that what it hands
+ * out stops being fresh at `expires` (on the cache's clock), when this thread is watching. */
+void cache_watch_note(double expires);
 
 /* Removes key if present. */
 void cache_remove(struct meta_cache *c, const char *key);

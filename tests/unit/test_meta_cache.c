@@ -267,6 +267,12 @@ static void test_watch_notes_the_earliest_expiry_handed_out(void **state)
     assert_hit(c, "old", 1); /* after end nothing is noted */
     cache_watch_begin();
     assert_true(isinf(cache_watch_end()));
+    cache_watch_note(1001.0); /* not watching: nothing noted */
+    cache_watch_begin();
+    assert_hit(c, "old", 1);
+    cache_watch_note(1003.0); /* a caller's own, shorter freshness */
+    cache_watch_note(1005.0);
+    assert_true(cache_watch_end() == 1003.0);
     cache_free(c);
 }
 
