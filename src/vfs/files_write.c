@@ -20,10 +20,10 @@
 #include "remote/files_api.h"
 #include "remote/upload.h"
 #include "vfs/files_meta.h"
+#include "vfs/files_write_internal.h"
 #include "vfs/names.h"
 #include "vfs/staging.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -44,73 +44,13 @@
  * file_<id>/<alias> at its last close. The kernel may hold the name as that regular file for a
  * moment longer; inode_ops.c answers such a node with what the link names. */
 
-/* What stats.json says about a stage. */
-enum phase { PHASE_WRITING, PHASE_QUEUED, PHASE_UPLOADING, PHASE_FAILED, PHASE_DONE };
+/* What stats.json says about a stage, by enum phase. */
 static const char *const phase_names[] = {"staged", "queued", "uploading", "failed", "done"};
-
-struct stage {
-    /* Under w->lock. */
-    struct stage *next;
-    char stem[STAGING_STEM_LEN + 1];
-    struct staging_record rec; /* identity (kind, dir, name, file_id, ...) and disk state */
-    int refs;                  /* handles, uploads and callers holding it */
-    int handles;               /* open file handles */
-    bool listed;               /* visible under its name (false once unlinked or replaced) */
-    bool recover;              /* waiting for the recovery worker */
-    bool slot;                 /* holds the one-upload-per-File slot */
-    uint64_t accounted;        /* bytes counted in w->space */
-
-    /* Under lock. */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int fd;
-    FILE *sig;
-    uint64_t size;
-    bool needs_base; /* opened without O_TRUNC: the server's data is not fetched yet */
-    bool dirty;      /* changed since the last successful upload */
-    bool uploading;
-    bool deferred; /* a close that would have uploaded nothing but emptiness waits for release */
-    int broken;    /* the errno of a write that failed: the content is not what was meant */
-    uint64_t gen;  /* bumped by every change of the content */
-    struct file_digest *digest;
-    struct staging_hash hash;
-    time_t mtime;
-
-    /* Read without a lock, for stats.json. */
-    atomic_int phase;
-    atomic_int last_err;
-    atomic_uint_fast64_t done, total;
-};
 
 struct local_link {
     struct local_link *next;
     char name[NAME_MAX + 1]; /* in /files */
     char *target;            /* "file_<id>/<alias>" */
-};
-
-/* Data a previous run left that this one neither uploads nor throws away. */
-struct kept {
-    struct kept *next;
-    char *path; /* in the mount, as far as known */
-    char *data_path;
-    uint64_t size;
-    const char *why;
-};
-
-struct files_write_state {
-    struct vfs *v;
-    char *dir; /* <cache_dir>/staging */
-    pthread_mutex_t lock;
-    pthread_cond_t slots; /* signalled when an upload gives its File slot back */
-    struct staging_space space;
-    struct stage *stages;
-    struct local_link *links;
-    struct kept *kept;
-    /* The recovery worker: started once the process will not fork any more. */
-    bool worker_needed;
-    bool worker_started;
-    pid_t worker_pid;
-    pthread_t worker;
 };
 
 struct write_handle {
@@ -123,7 +63,7 @@ struct write_handle {
 
 /* --- small helpers ---------------------------------------------------------------------------- */
 
-static char *stage_path(const struct files_write_state *w, const struct stage *s, const char *ext)
+char *stage_path(const struct files_write_state *w, const struct stage *s, const char *ext)
 {
     char *p = NULL;
     if (asprintf(&p, "%s/%s.%s", w->dir, s->stem, ext) < 0)
@@ -132,7 +72,7 @@ static char *stage_path(const struct files_write_state *w, const struct stage *s
 }
 
 /* The stage's place in the mount, for the log and stats.json. */
-static void mount_path(const struct staging_record *r, char *out, size_t len)
+void mount_path(const struct staging_record *r, char *out, size_t len)
 {
     if (*r->dir)
         snprintf(out, len, "/files/%s/%s", r->dir, r->name);
@@ -169,7 +109,7 @@ static int sidecar_write(const struct files_write_state *w, const struct stage *
 }
 
 /* Saves the stage's record with state set. Called with s->lock held. */
-static void sidecar_save(struct files_write_state *w, struct stage *s, enum staging_state state)
+void sidecar_save(struct files_write_state *w, struct stage *s, enum staging_state state)
 {
     pthread_mutex_lock(&w->lock);
     s->rec.state = state;
@@ -179,7 +119,7 @@ static void sidecar_save(struct files_write_state *w, struct stage *s, enum stag
     sidecar_write(w, s, &r);
 }
 
-static void remove_files(const struct files_write_state *w, const struct stage *s)
+void remove_files(const struct files_write_state *w, const struct stage *s)
 {
     const char *exts[] = {"data", "sig", "json", "json.tmp"};
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
@@ -192,7 +132,7 @@ static void remove_files(const struct files_write_state *w, const struct stage *
 
 /* Frees a stage nobody refers to any more. Called with w->lock held. keep_data: leave its files
  * on disk (data a later mount must still upload). */
-static void stage_destroy(struct files_write_state *w, struct stage *s, bool keep_data)
+void stage_destroy(struct files_write_state *w, struct stage *s, bool keep_data)
 {
     staging_space_resize(&w->space, s->accounted, 0);
     if (s->fd >= 0)
@@ -253,7 +193,7 @@ static void remove_link(struct files_write_state *w, struct local_link *gone)
  * uploaded and closed (a created File's name is its link from then on). A temporary file lives
  * until it is unlinked or renamed; a stage whose upload failed stays (visible, and on disk) for
  * its next close or the next mount. */
-static void stage_put(struct files_write_state *w, struct stage *s)
+void stage_put(struct files_write_state *w, struct stage *s)
 {
     pthread_mutex_lock(&w->lock);
     if (--s->refs == 0 && !s->recover &&
@@ -340,7 +280,7 @@ static int digest_finish(struct stage *s, struct file_digest_result *out)
 
 /* --- stages ----------------------------------------------------------------------------------- */
 
-static struct stage *stage_alloc(void)
+struct stage *stage_alloc(void)
 {
     struct stage *s = calloc(1, sizeof *s);
     if (!s)
@@ -356,7 +296,7 @@ static struct stage *stage_alloc(void)
 }
 
 /* Opens the data and signature files of a stage (new ones when create). */
-static int stage_open_files(struct files_write_state *w, struct stage *s, bool create)
+int stage_open_files(struct files_write_state *w, struct stage *s, bool create)
 {
     char *data = stage_path(w, s, "data");
     char *sig = stage_path(w, s, "sig");
@@ -615,7 +555,7 @@ static void slot_give(struct files_write_state *w, struct stage *s)
 }
 
 /* Leaves /files/<name> as a symlink to where the created File lives. */
-static void add_link(struct files_write_state *w, const char *name, const struct vrc_file *f)
+void add_link(struct files_write_state *w, const char *name, const struct vrc_file *f)
 {
     char *alias = names_alias(f->name, f->extension);
     char *target = NULL;
@@ -671,7 +611,7 @@ static int stage_send(struct files_write_state *w, struct stage *s, const struct
 
 /* Uploads s if its content changed since the last upload; 0 when there was nothing to do. The
  * result is what close() and fsync() return. */
-static int stage_upload(struct files_write_state *w, struct stage *s)
+int stage_upload(struct files_write_state *w, struct stage *s)
 {
     pthread_mutex_lock(&s->lock);
     wait_upload(s);
@@ -749,210 +689,6 @@ static int stage_upload(struct files_write_state *w, struct stage *s)
     }
     pthread_mutex_unlock(&s->lock);
     return err;
-}
-
-/* --- recovery --------------------------------------------------------------------------------- */
-
-/* True when the File's newest complete version already holds what r describes (vrcfs was killed
- * after the upload finished and before it noted so). */
-static bool already_uploaded(struct files_write_state *w, const struct staging_record *r)
-{
-    if (!*r->file_id || !*r->md5)
-        return false;
-    struct vrc_file *f = NULL;
-    if (files_get(w->v->http, r->file_id, &f) != 0)
-        return false;
-    const struct vrc_file_version *ver = vrc_file_version(f, vrc_file_latest(f));
-    bool same = ver && ver->data[VRC_DATA_FILE].size == r->size &&
-                strcmp(ver->data[VRC_DATA_FILE].md5, r->md5) == 0;
-    if (same) {
-        files_meta_learn(w->v, f);
-        if (r->kind == STAGING_NEW)
-            add_link(w, r->name, f);
-    }
-    vrc_file_unref(f);
-    return same;
-}
-
-/* Takes the oldest stage waiting for recovery, with a reference. */
-static struct stage *next_recovery(struct files_write_state *w)
-{
-    struct stage *pick = NULL;
-    pthread_mutex_lock(&w->lock);
-    for (struct stage *s = w->stages; s; s = s->next)
-        if (s->recover && (!pick || s->rec.time < pick->rec.time))
-            pick = s;
-    if (pick) {
-        pick->recover = false;
-        pick->refs++;
-    } else {
-        w->worker_needed = false;
-    }
-    pthread_mutex_unlock(&w->lock);
-    return pick;
-}
-
-static void *recovery_worker(void *arg)
-{
-    struct files_write_state *w = arg;
-    struct stage *s;
-    while ((s = next_recovery(w))) {
-        char where[PATH_MAX];
-        mount_path(&s->rec, where, sizeof where);
-        if (already_uploaded(w, &s->rec)) {
-            log_info("%s: left staged by an earlier run, and already on the server", where);
-            pthread_mutex_lock(&s->lock);
-            s->dirty = false;
-            atomic_store(&s->phase, PHASE_DONE);
-            sidecar_save(w, s, STAGING_UPLOADED);
-            pthread_mutex_unlock(&s->lock);
-        } else {
-            log_info("%s: uploading what an earlier run left staged", where);
-            stage_upload(w, s);
-        }
-        stage_put(w, s);
-    }
-    return NULL;
-}
-
-/* Starts the recovery worker once: at init in the foreground, else from the first call after
- * the daemon forked (a thread started before fork would not exist in the daemon). */
-static void ensure_worker(struct files_write_state *w)
-{
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->lock);
-    if (w->worker_needed && (!w->worker_started || w->worker_pid != getpid())) {
-        if (pthread_create(&w->worker, NULL, recovery_worker, w) == 0) {
-            w->worker_started = true;
-            w->worker_pid = getpid();
-        } else {
-            log_error("staging: cannot start the recovery of staged uploads");
-        }
-    }
-    pthread_mutex_unlock(&w->lock);
-}
-
-static void keep_leftover(struct files_write_state *w, const char *path, const char *data_path,
-                          uint64_t size, const char *why)
-{
-    struct kept *k = calloc(1, sizeof *k);
-    if (!k)
-        return;
-    k->path = strdup(path);
-    k->data_path = strdup(data_path);
-    k->size = size;
-    k->why = why;
-    k->next = w->kept;
-    w->kept = k;
-    /* It still takes disk space, over the limit or not (new writes then get ENOSPC). */
-    w->space.used += size;
-    log_warn("%s: %s; its data (%" PRIu64 " bytes) is kept at %s and is not uploaded", path, why,
-             size, data_path);
-}
-
-/* Looks at one sidecar a previous run left. */
-static void recover_one(struct files_write_state *w, const char *stem)
-{
-    struct stage probe = {0};
-    snprintf(probe.stem, sizeof probe.stem, "%s", stem);
-    char *json_path = stage_path(w, &probe, "json");
-    char *data_path = stage_path(w, &probe, "data");
-    if (!json_path || !data_path)
-        goto out;
-    json_t *obj = json_load_file(json_path, 0, NULL);
-    struct staging_record r;
-    int bad = staging_record_from_json(obj, &r);
-    json_decref(obj);
-    struct stat st;
-    bool have = stat(data_path, &st) == 0 && S_ISREG(st.st_mode);
-    uint64_t size = have ? (uint64_t)st.st_size : 0;
-    char where[PATH_MAX];
-    if (bad) {
-        if (have)
-            keep_leftover(w, "(unknown)", data_path, size,
-                          "its sidecar is unreadable, so vrcfs cannot tell where it belongs");
-        goto out;
-    }
-    mount_path(&r, where, sizeof where);
-    switch (staging_recovery_action(&r, have, size)) {
-    case STAGING_ACT_DISCARD:
-        if (r.kind == STAGING_TEMP && have)
-            log_info("%s: removing a temporary file an earlier run left", where);
-        remove_files(w, &probe);
-        break;
-    case STAGING_ACT_KEEP:
-        keep_leftover(w, where, data_path, size,
-                      "vrcfs stopped while it was being written, so it may be incomplete");
-        break;
-    case STAGING_ACT_UPLOAD: {
-        struct stage *s = stage_alloc();
-        if (!s)
-            break;
-        memcpy(s->stem, probe.stem, sizeof s->stem);
-        s->rec = r;
-        if (stage_open_files(w, s, false) != 0) {
-            stage_destroy(w, s, true);
-            keep_leftover(w, where, data_path, size, "it cannot be opened");
-            break;
-        }
-        s->hash.valid = false; /* the signature is made again from the data */
-        s->size = size;
-        s->accounted = size;
-        w->space.used += size; /* counted even over the limit: it is on the disk */
-        s->dirty = true;
-        s->mtime = (time_t)r.time;
-        s->listed = true;
-        s->recover = true;
-        atomic_store(&s->phase, PHASE_QUEUED);
-        s->next = w->stages;
-        w->stages = s;
-        w->worker_needed = true;
-        log_info("%s: an earlier run left it staged (%s); it will be uploaded", where, data_path);
-        break;
-    }
-    }
-out:
-    free(json_path);
-    free(data_path);
-}
-
-/* Finds what earlier runs left in the staging directory. Called before any other thread runs. */
-static void recover_scan(struct files_write_state *w)
-{
-    DIR *d = opendir(w->dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char stem[STAGING_STEM_LEN + 1];
-        const char *dot = strchr(e->d_name, '.');
-        if (!dot || (size_t)(dot - e->d_name) != STAGING_STEM_LEN)
-            continue;
-        snprintf(stem, sizeof stem, "%.*s", STAGING_STEM_LEN, e->d_name);
-        if (!staging_is_stem(stem))
-            continue;
-        if (strcmp(dot, ".json") == 0) {
-            recover_one(w, stem);
-        } else if (strcmp(dot, ".json.tmp") == 0) {
-            char *tmp = NULL; /* a sidecar being replaced when vrcfs stopped: the old one stands */
-            if (asprintf(&tmp, "%s/%s", w->dir, e->d_name) >= 0)
-                unlink(tmp);
-            free(tmp);
-        } else if (strcmp(dot, ".data") == 0) {
-            char *json = NULL;
-            if (asprintf(&json, "%s/%s.json", w->dir, stem) >= 0 && access(json, F_OK) != 0) {
-                char *data = NULL;
-                struct stat st;
-                if (asprintf(&data, "%s/%s", w->dir, e->d_name) >= 0 && stat(data, &st) == 0)
-                    keep_leftover(w, "(unknown)", data, (uint64_t)st.st_size,
-                                  "it has no sidecar, so vrcfs cannot tell where it belongs");
-                free(data);
-            }
-            free(json);
-        }
-    }
-    closedir(d);
 }
 
 /* mkdir -p with mode for the directories it makes. */
@@ -1159,10 +895,10 @@ int files_write_init(struct vfs *v)
         free(w);
         return err;
     }
-    recover_scan(w);
+    files_recovery_scan(w);
     v->writes = w;
     if (v->cfg.foreground)
-        ensure_worker(w);
+        files_recovery_ensure_worker(w);
     return 0;
 }
 
@@ -1214,7 +950,7 @@ void files_write_destroy(struct vfs *v)
 int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
 {
     struct files_write_state *w = v->writes;
-    ensure_worker(w);
+    files_recovery_ensure_worker(w);
     pthread_mutex_lock(&w->lock);
     struct stage *s = find_stage(w, dir_of(p), p->name);
     if (s)
@@ -1233,7 +969,7 @@ int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st
 void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_fill_dir_t filler)
 {
     struct files_write_state *w = v->writes;
-    ensure_worker(w);
+    files_recovery_ensure_worker(w);
     const char *dir = p->kind == VP_FILE_DIR ? p->file_id : "";
     size_t n = 0, cap = 16;
     char **names = malloc(cap * sizeof *names);
@@ -1306,7 +1042,7 @@ static bool is_alias_of(const struct vrc_file *f, const char *name)
 int files_write_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_info *fi)
 {
     struct files_write_state *w = v->writes;
-    ensure_worker(w);
+    files_recovery_ensure_worker(w);
     bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
     pthread_mutex_lock(&w->lock);
     struct stage *s = find_stage(w, dir_of(p), p->name);
@@ -1350,7 +1086,7 @@ int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
 {
     (void)mode; /* modes come from the server's side of things (0644) */
     struct files_write_state *w = v->writes;
-    ensure_worker(w);
+    files_recovery_ensure_worker(w);
     struct staging_record r = {0};
     snprintf(r.name, sizeof r.name, "%s", p->name);
     int err = 0;
@@ -1694,7 +1430,7 @@ json_t *files_write_stats(struct vfs *v)
 {
     struct files_write_state *w = v->writes;
     json_t *list = json_array();
-    ensure_worker(w);
+    files_recovery_ensure_worker(w);
     pthread_mutex_lock(&w->lock);
     for (struct stage *s = w->stages; s && list; s = s->next) {
         int phase = atomic_load(&s->phase);
