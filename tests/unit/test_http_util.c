@@ -234,19 +234,17 @@ static void test_huge_line_is_truncated_to_the_output(void **state)
 static void test_huge_json_message_is_truncated_to_the_output(void **state)
 {
     (void)state;
-    size_t n = 5000;
-    const char *head = "{\"error\":{\"message\":\"";
-    const char *tail = "\",\"status_code\":500}}";
-    char *body = malloc(strlen(head) + n + strlen(tail) + 1);
-    assert_non_null(body);
-    strcpy(body, head);
-    memset(body + strlen(head), 'm', n);
-    strcpy(body + strlen(head) + n, tail);
+    enum { N = 5000 };
+    static const char head[] = "{\"error\":{\"message\":\"";
+    static const char tail[] = "\",\"status_code\":500}}";
+    static char body[sizeof head - 1 + N + sizeof tail];
+    memcpy(body, head, sizeof head - 1);
+    memset(body + sizeof head - 1, 'm', N);
+    memcpy(body + sizeof head - 1 + N, tail, sizeof tail);
     char out[256];
     http_error_message(body, strlen(body), out, sizeof out);
     assert_int_equal(strlen(out), sizeof out - 1);
     assert_int_equal(strspn(out, "m"), sizeof out - 1);
-    free(body);
 }
 
 static void test_tiny_output_is_terminated(void **state)
