@@ -242,7 +242,6 @@ void cache_insert_negative(struct meta_cache *c, const char *key)
         insert_entry(c, e, true);
 }
 
-/* Classifies a found entry, taking a reference for a hit while the lock still pins it. */
 /* cache_watch_begin/end: whether this thread notes what it is handed, and the earliest expiry. */
 static _Thread_local bool watching;
 static _Thread_local double watch_earliest;
@@ -265,6 +264,7 @@ void cache_watch_note(double expires)
         watch_earliest = expires;
 }
 
+/* Classifies a found entry, taking a reference for a hit while the lock still pins it. */
 static enum cache_result use_entry(struct meta_cache *c, struct entry *e, void **value)
 {
     lru_unlink(e);
