@@ -221,23 +221,33 @@ static char *link_target(struct vfs *v, const char *path)
  * it became. The kernel may still hold the name as that regular file and use it without looking
  * it up: a getattr answered with a link would fail with EIO, an open would find no file. Until
  * it looks the name up again (and takes the link), such a node is answered with what the link
- * names. Returns 0 and fills st, or a negative errno. */
-static int getattr_as_told(struct vfs *v, uint64_t ino, const char *path, struct stat *st,
-                           struct fuse_file_info *fi, bool *followed)
+ * names. Given the attributes of path in *st: when ino is such a node, returns the path the link
+ * names (malloc'd) and puts its attributes in *st; else NULL, *st untouched. */
+static char *stale_target(struct vfs *v, uint64_t ino, const char *path, struct stat *st)
 {
-    *followed = false;
-    int err = fs_getattr(v, path ? path : "", st, fi);
     unsigned told = nodes_type(v->inodes->nodes, ino);
-    if (err || !path || !S_ISLNK(st->st_mode) || !told || told == S_IFLNK)
-        return err;
+    if (!S_ISLNK(st->st_mode) || !told || told == S_IFLNK)
+        return NULL;
     char *target = link_target(v, path);
     struct stat ts;
-    if (target && fs_getattr(v, target, &ts, NULL) == 0 && (ts.st_mode & S_IFMT) == told) {
-        *st = ts;
-        *followed = true;
+    if (!target || fs_getattr(v, target, &ts, NULL) != 0 || (ts.st_mode & S_IFMT) != told) {
+        free(target);
+        return NULL;
     }
-    free(target);
-    return 0;
+    *st = ts;
+    return target;
+}
+
+/* Replies to GETATTR and SETATTR. Attributes answered for a stale node (followed) are not kept:
+ * the next stat looks again; those of an open file without a path any more briefly. */
+static void reply_attr(fuse_req_t req, fuse_ino_t ino, struct stat *st, const char *path,
+                       bool followed)
+{
+    st->st_ino = ino;
+    fuse_reply_attr(req, st,
+                    followed ? 0
+                    : path   ? kernel_ttl(vfs_of(req), path)
+                             : VFS_KERNEL_CACHE_S);
 }
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -246,16 +256,14 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     struct vfs *v = vfs_of(req);
     char *path = nodes_path(v->inodes->nodes, ino, NULL);
     struct stat st;
-    bool followed = false;
     /* An open file answers for itself, even after it was unlinked. */
-    int err = path || fi ? getattr_as_told(v, ino, path, &st, fi, &followed) : -ENOENT;
-    if (err) {
+    int err = path || fi ? fs_getattr(v, path ? path : "", &st, fi) : -ENOENT;
+    char *target = !err && path ? stale_target(v, ino, path, &st) : NULL;
+    if (err)
         reply_errno(req, err);
-    } else {
-        st.st_ino = ino;
-        /* A followed answer is not kept: the next stat looks again. */
-        fuse_reply_attr(req, &st, followed ? 0 : path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
-    }
+    else
+        reply_attr(req, ino, &st, path, target != NULL);
+    free(target);
     free(path);
 }
 
@@ -272,24 +280,17 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         return;
     }
     struct stat st;
-    bool followed = false;
-    if (path && !fi && getattr_as_told(v, ino, path, &st, NULL, &followed) == 0 && followed) {
-        char *target = link_target(v, path); /* set what the link names (getattr_as_told) */
-        if (target) {
-            free(path);
-            path = target;
-        }
-    }
-    const char *p = path ? path : "";
+    char *target =
+        path && !fi && fs_getattr(v, path, &st, NULL) == 0 ? stale_target(v, ino, path, &st) : NULL;
+    const char *p = target ? target : path ? path : ""; /* a stale node sets what its link names */
     int err = to_set & FUSE_SET_ATTR_SIZE ? fs_truncate(v, p, attr->st_size, fi) : 0;
     if (!err)
         err = fs_getattr(v, p, &st, fi);
-    if (err) {
+    if (err)
         reply_errno(req, err);
-    } else {
-        st.st_ino = ino;
-        fuse_reply_attr(req, &st, followed ? 0 : path ? kernel_ttl(v, path) : VFS_KERNEL_CACHE_S);
-    }
+    else
+        reply_attr(req, ino, &st, path, target != NULL);
+    free(target);
     free(path);
 }
 
@@ -382,12 +383,12 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     int err = fs_open(v, path, fi);
     struct stat st;
-    bool followed;
-    if (err == -ENOENT && getattr_as_told(v, ino, path, &st, NULL, &followed) == 0 && followed) {
-        char *target = link_target(v, path); /* the name turned into a link (getattr_as_told) */
-        err = target ? fs_open(v, target, fi) : -ENOENT;
-        free(target);
-    }
+    char *target = err == -ENOENT && fs_getattr(v, path, &st, NULL) == 0
+                       ? stale_target(v, ino, path, &st)
+                       : NULL;
+    if (target) /* the name turned into a link: open what it names */
+        err = fs_open(v, target, fi);
+    free(target);
     if (err)
         reply_errno(req, err);
     else if (fuse_reply_open(req, fi) == -ENOENT)
