@@ -3,6 +3,7 @@
 #
 #   emu_start [emulator flags]     start scripts/vrchat-emulator; sets API, CTL, T (work dir)
 #   vrcfs_login [user] [password]  log in (XDG_CONFIG_HOME under $T)
+#   api_as_user METHOD PATH [JSON] an API call with that session, as another client would
 #   vrcfs_mount [-o opts]          mount at $MNT in the foreground process $VRCFS_PID; fails loudly
 #   vrcfs_unmount                  unmount and wait for the process to end
 #   emu_ctl METHOD PATH [JSON]     call the emulator's /_emulator control API
@@ -68,6 +69,13 @@ vrcfs_login() {
     VRCFS_USERNAME=${1:-demo} VRCFS_PASSWORD=${2:-demo-password} \
         "$VRCFS" login -o "api_url=$API,contact=$CONTACT" </dev/null 2>&1 | tee -a "$T/login.out"
     return "${PIPESTATUS[0]}"
+}
+
+api_as_user() { # METHOD PATH [JSON]: one API call with the current session's cookie, as another client
+    local auth
+    auth=$(python3 -c "import json; print(json.load(open('$XDG_CONFIG_HOME/vrcfs/session.json'))['auth'])")
+    curl -sS -X "$1" -A "othertool/1.0 tests@vrcfs.invalid" -b "auth=$auth" \
+        ${3:+-H 'Content-Type: application/json' --data "$3"} "$API$2"
 }
 
 vrcfs_mount() {

@@ -6,12 +6,6 @@
 
 emu_start
 vrcfs_login >/dev/null || die "login failed"
-SESSION=$XDG_CONFIG_HOME/vrcfs/session.json
-AUTH=$(python3 -c "import json; print(json.load(open('$SESSION'))['auth'])")
-api_as_user() { # METHOD PATH [JSON]: one API call with the session's cookie, as another client
-    curl -sS -X "$1" -A "othertool/1.0 tests@vrcfs.invalid" -b "auth=$AUTH" \
-        ${3:+-H 'Content-Type: application/json' --data "$3"} "$API$2"
-}
 state() { emu_ctl GET /state >"$T/state.json"; }
 py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 inst() { # LOCATION FIELD: a field of an instance in the emulator's state

@@ -8,11 +8,6 @@
 emu_start --files 230 --versions 3 --size 3000 --add-file "Big Blob.bin:104857600"
 vrcfs_login >/dev/null || die "login failed"
 SESSION=$XDG_CONFIG_HOME/vrcfs/session.json
-AUTH=$(python3 -c "import json; print(json.load(open('$SESSION'))['auth'])")
-api_as_user() { # METHOD PATH [JSON]: one API call with the session's cookie, as another client
-    curl -sS -X "$1" -A "othertool/1.0 tests@vrcfs.invalid" -b "auth=$AUTH" \
-        ${3:+-H 'Content-Type: application/json' --data "$3"} "$API$2"
-}
 kernel_requests() { # KIND: the kernel's requests of that kind so far (stats.json)
     python3 -c "import json; print(json.load(open('$MNT/.vrcfs/stats.json'))['kernel']['requests']['$1'])"
 }
@@ -197,7 +192,6 @@ vrcfs_unmount
 
 # --- mount options and the mount helper ------------------------------------------------------
 vrcfs_login >/dev/null || die "login failed"
-AUTH=$(python3 -c "import json; print(json.load(open('$SESSION'))['auth'])")
 vrcfs_mount -o uid=4321,gid=4322,umask=027
 check_eq "uid= and gid= set the owner" "4321:4322" "$(stat -c %u:%g "$MNT/files/$F/1/file")"
 check_eq "umask= masks the modes" 750 "$(stat -c %a "$MNT/files/$F")"
