@@ -212,6 +212,27 @@ static void remember_short(struct instances_state *s, const char *name)
  * point at it. The name that was asked for wins, so the next stat of that name is free even if
  * the server spells the location differently (token order, say). Returns the pretty JSON (a
  * new reference, which stays usable with cache_ttl=0), or NULL when out of memory. */
+/* Makes loc's shortName and secureName (either may be NULL) resolve without a request; with
+ * show, they are listed in /instances/s too. */
+static void store_short_names(struct vfs *v, const char *loc, const char *shrt, const char *secure,
+                              bool show)
+{
+    const char *names[] = {shrt, secure};
+    for (size_t i = 0; i < 2; i++) {
+        if (!names[i] || !instances_api_short_name_ok(names[i]))
+            continue;
+        char key[KEY_LEN];
+        char *l = strdup(loc);
+        key_of(key, "is:", names[i]);
+        ival_store(v, key, l ? ival_new(0, l, strlen(l), NULL) : NULL);
+        if (show) {
+            pthread_mutex_lock(&v->instances->lock);
+            remember_short(v->instances, names[i]);
+            pthread_mutex_unlock(&v->instances->lock);
+        }
+    }
+}
+
 static struct ival *learn_instance(struct vfs *v, json_t *inst, const char *loc)
 {
     if (!loc)
@@ -232,15 +253,8 @@ static struct ival *learn_instance(struct vfs *v, json_t *inst, const char *loc)
     struct ival *pretty = ival_new(0, full, len, NULL);
     if (pretty)
         ival_store(v, key, ival_ref(pretty));
-    const char *names[] = {json_string_value(json_object_get(inst, "shortName")),
-                           json_string_value(json_object_get(inst, "secureName"))};
-    for (size_t i = 0; i < 2; i++) {
-        if (!names[i] || !instances_api_short_name_ok(names[i]))
-            continue;
-        char *l = strdup(loc);
-        key_of(key, "is:", names[i]);
-        ival_store(v, key, l ? ival_new(0, l, strlen(l), NULL) : NULL);
-    }
+    store_short_names(v, loc, json_string_value(json_object_get(inst, "shortName")),
+                      json_string_value(json_object_get(inst, "secureName")), false);
     return pretty;
 }
 
@@ -337,17 +351,7 @@ static int names_get(struct vfs *v, const char *loc, struct ival **out)
             return -ENOMEM;
         ival_store(v, key, ival_ref(iv));
         /* Both names now resolve without a request, and show in /instances/s. */
-        const char *names[] = {iv->a, iv->b};
-        for (size_t i = 0; i < 2; i++) {
-            if (!names[i] || !instances_api_short_name_ok(names[i]))
-                continue;
-            char *l = strdup(loc);
-            key_of(key, "is:", names[i]);
-            ival_store(v, key, l ? ival_new(0, l, strlen(l), NULL) : NULL);
-            pthread_mutex_lock(&v->instances->lock);
-            remember_short(v->instances, names[i]);
-            pthread_mutex_unlock(&v->instances->lock);
-        }
+        store_short_names(v, loc, iv->a, iv->b, true);
     }
     if (iv->err) {
         int err = iv->err;
