@@ -574,9 +574,9 @@ static size_t listing_fill(fuse_req_t req, const struct listing *l, uint64_t ino
             if (d->has_st && !is_dot(d->name) &&
                 (e.ino = nodes_lookup_as(nodes, ino, d->name, d->st.st_mode & S_IFMT))) {
                 e.attr = d->st;
-                char *path = nodes_path(nodes, ino, d->name);
-                e.attr_timeout = e.entry_timeout = path ? kernel_ttl(v, path) : 0;
-                free(path);
+                char path[PATH_MAX]; /* the listing's own path: no walk of the node table */
+                snprintf(path, sizeof path, "%s/%s", strcmp(l->path, "/") ? l->path : "", d->name);
+                e.attr_timeout = e.entry_timeout = kernel_ttl(v, path);
             } else {
                 e.attr.st_mode = d->has_st ? d->st.st_mode : 0; /* 0: DT_UNKNOWN */
             }
