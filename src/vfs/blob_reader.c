@@ -16,6 +16,12 @@
 #define STREAM_SLOTS 3
 #define STREAM_START (2u * 1024 * 1024)
 #define STREAM_RETAIN (1u * 1024 * 1024) /* how far reads must be past a window to drop it */
+/* How far apart the kernel's reads of one sequential reader can arrive: the reads it serves
+ * and its readahead (max_readahead 1 MiB; up to 12 requests of up to 1 MiB in flight) go to
+ * several threads at once and arrive in any order. A read this close ahead of where the md5
+ * stands, or behind the furthest read, is one of those, not a seek. At most one window, so
+ * that one fetch from the md5's place covers such a read. */
+#define REORDER_MAX BLOB_WINDOW_MAX
 
 enum slot_state { SLOT_FREE, SLOT_FETCHING, SLOT_READY };
 
@@ -39,8 +45,8 @@ struct blob_reader {
     char *buf; /* the last window fetched */
     uint64_t buf_offset;
     size_t buf_len;
-    /* MD5 of the data fetched in order from offset 0; NULL once a seek breaks the order or
-     * when the server gave no md5 to compare with. */
+    /* MD5 of the data fetched in order from offset 0, up to md5_next; NULL once a seek breaks
+     * the order or when the server gave no md5 to compare with. */
     EVP_MD_CTX *md5;
     uint64_t md5_next;
     unsigned char md5_want[16];
@@ -137,7 +143,7 @@ static void md5_feed(struct blob_reader *r, const char *data, uint64_t offset, s
     if (!r->md5)
         return;
     if (offset > r->md5_next) {
-        /* A gap: not read in order, nothing to verify against for this handle. */
+        /* A gap (a seek, not the kernel's reordering): nothing to verify against. */
         EVP_MD_CTX_free(r->md5);
         r->md5 = NULL;
         return;
@@ -154,18 +160,35 @@ static void md5_feed(struct blob_reader *r, const char *data, uint64_t offset, s
     md5_finish(r);
 }
 
+/* One Range GET of len bytes at offset into dst. An expired signed URL (or a blob that moved)
+ * is resolved again, once. Called with the lock held; with `unlocked` set, the lock is dropped
+ * during the transfers (the fetcher's, so reads go on meanwhile). */
+static int range_get(struct blob_reader *r, bool unlocked, uint64_t offset, char *dst, size_t len,
+                     size_t *got)
+{
+    for (int attempt = 0;; attempt++) {
+        char *url = strdup(r->url);
+        if (!url)
+            return -ENOMEM;
+        if (unlocked)
+            pthread_mutex_unlock(&r->lock);
+        int err = files_read_range(r->v->http, url, offset, dst, len, got);
+        if (unlocked)
+            pthread_mutex_lock(&r->lock);
+        free(url);
+        if (attempt > 0 || (err != -EACCES && err != -ENOENT))
+            return err;
+        if ((err = resolve_url(r, true)))
+            return err;
+    }
+}
+
 static int fetch(struct blob_reader *r, uint64_t offset, size_t len)
 {
     if (!r->buf && !(r->buf = malloc(BLOB_WINDOW_MAX)))
         return -ENOMEM;
     size_t got = 0;
-    int err = files_read_range(r->v->http, r->url, offset, r->buf, len, &got);
-    if (err == -EACCES || err == -ENOENT) {
-        /* The signed URL expired (or the blob moved): resolve it again, once. */
-        err = resolve_url(r, true);
-        if (!err)
-            err = files_read_range(r->v->http, r->url, offset, r->buf, len, &got);
-    }
+    int err = range_get(r, false, offset, r->buf, len, &got);
     if (err) {
         r->buf_len = 0;
         return err;
@@ -174,6 +197,18 @@ static int fetch(struct blob_reader *r, uint64_t offset, size_t len)
     r->buf_len = got;
     md5_feed(r, r->buf, offset, got);
     return r->corrupt ? -EIO : 0;
+}
+
+/* A read the kernel sent late, behind the data at hand: fetched on its own into out, leaving the
+ * window, the readahead and the stream as they are. */
+static int read_late(struct blob_reader *r, char *out, size_t size, uint64_t offset)
+{
+    size_t len = r->size - offset < size ? (size_t)(r->size - offset) : size;
+    size_t got = 0;
+    int err = range_get(r, false, offset, out, len, &got);
+    if (err)
+        return err;
+    return got == len ? (int)len : -EIO;
 }
 
 static struct slot *slot_at(struct blob_reader *r, uint64_t offset)
@@ -229,21 +264,8 @@ static void *fetcher_main(void *arg)
         s->off = off;
         s->len = len;
         r->fetch_next = off + len;
-        char *url = strdup(r->url);
-        pthread_mutex_unlock(&r->lock);
         size_t got = 0;
-        int err = url ? files_read_range(r->v->http, url, off, s->buf, len, &got) : -ENOMEM;
-        if (err == -EACCES || err == -ENOENT) {
-            pthread_mutex_lock(&r->lock);
-            err = resolve_url(r, true);
-            free(url);
-            url = err ? NULL : strdup(r->url);
-            pthread_mutex_unlock(&r->lock);
-            if (!err)
-                err = url ? files_read_range(r->v->http, url, off, s->buf, len, &got) : -ENOMEM;
-        }
-        free(url);
-        pthread_mutex_lock(&r->lock);
+        int err = range_get(r, true, off, s->buf, len, &got);
         if (!err && got != len)
             err = -EIO;
         if (err) {
@@ -312,14 +334,15 @@ static void stream_stop(struct blob_reader *r)
     for (int i = 0; i < STREAM_SLOTS; i++)
         r->slots[i].state = SLOT_FREE;
     if (r->md5 && r->md5_next < r->size) {
-        /* Not read in order to the end: nothing to verify against for this handle. */
+        /* A seek away from the stream: nothing to verify against for this handle. */
         EVP_MD_CTX_free(r->md5);
         r->md5 = NULL;
     }
 }
 
-/* Starts streaming after the window in r->buf. Called with the lock held. */
-static void stream_start(struct blob_reader *r)
+/* Starts streaming after the window in r->buf, for a reader that got as far as read_end.
+ * Called with the lock held. */
+static void stream_start(struct blob_reader *r, uint64_t read_end)
 {
     uint64_t end = r->buf_offset + r->buf_len;
     if (end >= r->size || r->stream_err)
@@ -330,7 +353,7 @@ static void stream_start(struct blob_reader *r)
         r->slots[i].state = SLOT_FREE;
     }
     r->fetch_next = end;
-    r->read_pos = end;
+    r->read_pos = read_end;
     r->streaming = true;
     r->fetcher_on = pthread_create(&r->fetcher, NULL, fetcher_main, r) == 0;
     r->hasher_on =
@@ -369,12 +392,21 @@ static int stream_read(struct blob_reader *r, char *out, size_t size, uint64_t o
         }
         if (r->stream_err)
             return done ? (int)done : r->stream_err;
-        if (r->stop)
+        /* Stopped, by this thread's or another's seek. */
+        if (r->stop || !r->streaming)
             return done ? (int)done : NOT_STREAMED;
-        /* Being fetched, or next in line: wait for it. Anything else is a seek. */
+        /* Being fetched, or next in line: wait for it. */
         if (s ||
             (at >= r->fetch_next && at < r->fetch_next + BLOB_WINDOW_MAX && slot_will_free(r))) {
             pthread_cond_wait(&r->cond, &r->lock);
+            continue;
+        }
+        /* Its window was reused (and hashed) already: a late read, not a seek. */
+        if (at < r->fetch_next && at + REORDER_MAX >= r->read_pos) {
+            int n = read_late(r, out + done, size - done, at);
+            if (n < 0)
+                return done ? (int)done : n;
+            done += (size_t)n;
             continue;
         }
         return done ? (int)done : NOT_STREAMED;
@@ -427,6 +459,21 @@ static int blob_read(struct vfs_handle *h, char *out, size_t size, off_t off)
         /* A read the kernel sent out of order, inside the window: not a seek. */
         if (offset + need > r->ra.next_offset)
             r->ra.next_offset = offset + need;
+    } else if (r->buf_len && offset < r->buf_offset && offset + REORDER_MAX >= end) {
+        /* Behind the window by no more than the kernel's reordering: a late read. */
+        ret = read_late(r, out, size, offset);
+        if (ret > 0)
+            md5_feed(r, out, offset, (size_t)ret);
+        if (r->corrupt)
+            ret = -EIO;
+        pthread_mutex_unlock(&r->lock);
+        return ret;
+    } else if (r->md5 && offset >= r->md5_next && offset - r->md5_next + need <= REORDER_MAX) {
+        /* Ahead of where the md5 stands by no more than the kernel's reordering: fetch from
+         * there, so that every byte goes through the md5 in order. */
+        from = r->md5_next;
+        r->ra.next_offset = from;
+        want = readahead_fetch_size(&r->ra, from, (size_t)(offset - from) + need, r->size);
     } else if (r->buf_len && offset >= end && offset < end + BLOB_WINDOW_MIN) {
         /* Just past the window (the kernel's readahead overtook a read): go on from the
          * window's end, so the fetches stay contiguous and the md5 keeps going. */
@@ -447,7 +494,7 @@ static int blob_read(struct vfs_handle *h, char *out, size_t size, off_t off)
             memcpy(out, r->buf + (offset - r->buf_offset), n);
             ret = (int)n;
             if (!hit && offset + n >= STREAM_START && r->buf_len >= r->ra.max / 2)
-                stream_start(r);
+                stream_start(r, offset + n);
         }
     }
     pthread_mutex_unlock(&r->lock);
