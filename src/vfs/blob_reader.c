@@ -189,6 +189,8 @@ static int fetch(struct blob_reader *r, uint64_t offset, size_t len)
         return -ENOMEM;
     size_t got = 0;
     int err = range_get(r, false, offset, r->buf, len, &got);
+    if (!err && got != len)
+        err = -EIO;
     if (err) {
         r->buf_len = 0;
         return err;
@@ -367,7 +369,8 @@ static void stream_start(struct blob_reader *r, uint64_t read_end)
 }
 
 /* A read while streaming: > 0 bytes, 0 at the end, < 0 an error, or 1 << 30 for "not here"
- * (a seek away from the stream). */
+ * (a seek away from the stream). Never fewer bytes than asked before the end: the kernel takes
+ * a short read for the end of the file. */
 #define NOT_STREAMED (1 << 30)
 
 static int stream_read(struct blob_reader *r, char *out, size_t size, uint64_t offset)
@@ -391,10 +394,10 @@ static int stream_read(struct blob_reader *r, char *out, size_t size, uint64_t o
             continue;
         }
         if (r->stream_err)
-            return done ? (int)done : r->stream_err;
+            return r->stream_err;
         /* Stopped, by this thread's or another's seek. */
         if (r->stop || !r->streaming)
-            return done ? (int)done : NOT_STREAMED;
+            return NOT_STREAMED;
         /* Being fetched, or next in line: wait for it. */
         if (s ||
             (at >= r->fetch_next && at < r->fetch_next + BLOB_WINDOW_MAX && slot_will_free(r))) {
@@ -405,11 +408,11 @@ static int stream_read(struct blob_reader *r, char *out, size_t size, uint64_t o
         if (at < r->fetch_next && at + REORDER_MAX >= r->read_pos) {
             int n = read_late(r, out + done, size - done, at);
             if (n < 0)
-                return done ? (int)done : n;
+                return n;
             done += (size_t)n;
             continue;
         }
-        return done ? (int)done : NOT_STREAMED;
+        return NOT_STREAMED;
     }
     if (offset + done > r->read_pos) {
         r->read_pos = offset + done;
@@ -486,15 +489,14 @@ static int blob_read(struct vfs_handle *h, char *out, size_t size, off_t off)
     if (hit || want > 0) {
         if (!hit)
             ret = fetch(r, from, want < BLOB_WINDOW_MAX ? want : BLOB_WINDOW_MAX);
-        if (!ret && offset >= r->buf_offset + r->buf_len)
+        /* All of it or an error: the kernel takes a short read for the end of the file. */
+        if (!ret && offset + need > r->buf_offset + r->buf_len)
             ret = -EIO;
         if (!ret) {
-            size_t avail = (size_t)(r->buf_offset + r->buf_len - offset);
-            size_t n = size < avail ? size : avail;
-            memcpy(out, r->buf + (offset - r->buf_offset), n);
-            ret = (int)n;
-            if (!hit && offset + n >= STREAM_START && r->buf_len >= r->ra.max / 2)
-                stream_start(r, offset + n);
+            memcpy(out, r->buf + (offset - r->buf_offset), need);
+            ret = (int)need;
+            if (!hit && offset + need >= STREAM_START && r->buf_len >= r->ra.max / 2)
+                stream_start(r, offset + need);
         }
     }
     pthread_mutex_unlock(&r->lock);

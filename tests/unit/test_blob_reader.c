@@ -2,7 +2,8 @@
  * files_resolve_download are replaced at link time (-Wl,--wrap). They check that a whole read is
  * verified against the md5 however the kernel orders its reads (some sent ahead of others at the
  * start, one sent late while streaming, several threads at once), that the bytes are right, that
- * random reads fetch little, and that an expired URL is resolved once. */
+ * random reads fetch little, that a body cut short is an error and never a short read, and that
+ * an expired URL is resolved once. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -37,6 +38,7 @@ static struct {
     int resolves;          /* files_resolve_download calls */
     int refused;           /* range requests refused as expired */
     char expired_url[160]; /* a URL the host refuses with -EACCES */
+    uint64_t cut_at;       /* bodies end here, as if the connection closed (0: they do not) */
 } host = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 int __wrap_files_read_range(struct http_client *c, const char *url, uint64_t offset, void *buf,
@@ -59,6 +61,8 @@ int __wrap_files_read_range(struct http_client *c, const char *url, uint64_t off
     if (offset >= BLOB_SIZE)
         return -EIO;
     size_t n = BLOB_SIZE - offset < len ? (size_t)(BLOB_SIZE - offset) : len;
+    if (host.cut_at && offset + n > host.cut_at)
+        n = offset < host.cut_at ? (size_t)(host.cut_at - offset) : 0;
     memcpy(buf, host.served + offset, n);
     *got = n;
     pthread_mutex_lock(&host.lock);
@@ -127,6 +131,7 @@ static int setup(void **state)
     host.bytes_served = host.furthest = 0;
     host.resolves = host.refused = 0;
     host.expired_url[0] = '\0';
+    host.cut_at = 0;
 
     unsigned char md5[16];
     unsigned int md5_len = 0;
@@ -421,6 +426,31 @@ static void test_random_reads_fetch_little(void **state)
     assert_int_equal(host.resolves, 1);
 }
 
+/* A body cut short (the server or a proxy closed early): never a short read, which the kernel
+ * would take for the end of the file. Before and after streaming starts. */
+static void test_cut_body_is_eio_not_a_short_read(void **state)
+{
+    struct fixture *fx = *state;
+    const uint64_t cuts[] = {1 * MiB + 1000, 20 * MiB + 1000};
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        host.cut_at = cuts[c];
+        struct vfs_handle *h = open_blob(fx);
+        bool bytes_ok = true;
+        int failed = 0;
+        for (uint64_t i = 0; i < NCHUNKS; i++) {
+            int got = read_chunk(h, i * CHUNK, &bytes_ok);
+            if (got < 0)
+                failed++;
+            else
+                assert_int_equal(got,
+                                 BLOB_SIZE - i * CHUNK < CHUNK ? BLOB_SIZE - i * CHUNK : CHUNK);
+        }
+        h->ops->release(h);
+        assert_true(failed > 0);
+        assert_true(bytes_ok);
+    }
+}
+
 static void test_expired_url_is_resolved_once(void **state)
 {
     struct fixture *fx = *state;
@@ -453,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_racing_readers_of_corrupt_blob_are_eio, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_random_reads_fetch_little, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_body_is_eio_not_a_short_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_url_is_resolved_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
