@@ -158,7 +158,7 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, con
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
     struct vfs *v = userdata;
-    conn->max_readahead = 1024 * 1024;
+    conn->max_readahead = VFS_READAHEAD_KB * 1024;
     conn->want |= conn->capable & FUSE_CAP_ASYNC_READ;
     v->inodes->keeps_listings =
         v->cfg.cache_ttl > 0 && (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);

@@ -19,6 +19,10 @@
  * cache_ttl (inode_ops.c). */
 #define VFS_KERNEL_CACHE_S 1.0
 
+/* How far ahead the kernel reads a file that is read in order (max_readahead, and the mount's
+ * read_ahead_kb where vrcfs may set it). */
+#define VFS_READAHEAD_KB 1024
+
 struct files_write_state;
 struct instances_state;
 struct inode_state;

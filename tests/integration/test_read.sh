@@ -102,6 +102,8 @@ for f in $(py "print(' '.join(f['id'] for f in s['files'] if not f['tags'] and f
 done
 check_eq "sha256 of 40 Files' versions match the blobs" 1 "$sums_ok"
 
+check_eq "the mount reads ahead 1 MiB (read_ahead_kb of its bdi)" 1024 \
+    "$(cat "/sys/class/bdi/$(mountpoint -d "$MNT")/read_ahead_kb")"
 check "dd of the 100 MiB version succeeds" dd if="$MNT/files/$BIG/1/file" of="$T/big" bs=1M status=none
 check "and is byte-identical" cmp "$T/big" "$(blob_path "$BIG" 1)"
 rm -f "$T/big"
