@@ -1,8 +1,9 @@
 /* fuse-null: the ceiling of a cold sequential read through FUSE on this machine, for
  * scripts/bench. One file, /file, of FNULL_SIZE bytes (default 1 GiB), whose reads are answered
- * from a 1 MiB pattern in memory. It is mounted with the same FUSE settings as vrcfs (libfuse3
- * high-level API, multithreaded loop, async reads, max_readahead 1 MiB, kernel cache kept), so
- * that a dd of /file measures FUSE and the page cache alone: no network, no digest.
+ * from a 1 MiB pattern in memory. It is mounted with vrcfs's FUSE settings (multithreaded loop,
+ * async reads, max_readahead 1 MiB, kernel cache kept; scripts/bench sets its read_ahead_kb to
+ * 1 MiB as vrcfs does its own), so that a dd of /file measures FUSE and the page cache alone: no
+ * network, no digest.
  *
  *   cc -O2 -o fuse-null bench/fuse-null.c $(pkg-config --cflags --libs fuse3)
  *   FNULL_SIZE=1073741824 ./fuse-null -f MOUNTPOINT */
