@@ -54,9 +54,9 @@ static int mount_device(const char *mountpoint, char *dev, size_t len)
             continue;
         char *w = path;
         for (const char *p = path; *p; p++) {
-            unsigned c;
-            if (p[0] == '\\' && sscanf(p + 1, "%3o", &c) == 1 && c < 256) {
-                *w++ = (char)c;
+            if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+                p[3] >= '0' && p[3] <= '7') {
+                *w++ = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
                 p += 3;
             } else {
                 *w++ = *p;
