@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,12 +33,26 @@ static const struct {
                 {"grp_", "{groupId}"},
                 {"not_", "{notificationId}"}};
 
+/* A bare 8-4-4-4-12 uuid, as sharedcloud.io names its instances. */
+static bool is_uuid(const char *seg, size_t len)
+{
+    if (len != 36)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? seg[i] != '-'
+                                                    : !isxdigit((unsigned char)seg[i]))
+            return false;
+    return true;
+}
+
 static const char *segment_template(const char *seg, size_t len)
 {
     for (size_t i = 0; i < sizeof id_kinds / sizeof id_kinds[0]; i++)
         if (len > strlen(id_kinds[i].prefix) &&
             strncmp(seg, id_kinds[i].prefix, strlen(id_kinds[i].prefix)) == 0)
             return id_kinds[i].name;
+    if (is_uuid(seg, len))
+        return "{uuid}";
     size_t digits = 0;
     while (digits < len && isdigit((unsigned char)seg[digits]))
         digits++;

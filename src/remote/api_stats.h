@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 /* Writes the endpoint template of method + path into out: ids (file_, wrld_, usr_, grp_,
- * not_), numbers and locations become {fileId}, {n}, {location}, ...; the query is dropped. */
+ * not_), bare uuids, numbers and locations become {fileId}, {uuid}, {n}, {location}, ...; the
+ * query is dropped. */
 void api_stats_endpoint(const char *method, const char *path, char *out, size_t out_len);
 
 /* Counts one finished request (status 0: no HTTP response). */

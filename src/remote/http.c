@@ -25,7 +25,8 @@ struct http_client {
     char *user_agent;
     struct http_config cfg;
     pthread_mutex_t cookie_lock;
-    char *cookie; /* "auth=...; twoFactorAuth=..." or NULL */
+    char *cookie;        /* "auth=...; twoFactorAuth=..." or NULL */
+    char *authorization; /* "Authorization: Token ..." or NULL; under cookie_lock */
     struct pacer pacer;
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
@@ -106,6 +107,7 @@ void http_client_free(struct http_client *c)
     pacer_destroy(&c->pacer);
     pthread_mutex_destroy(&c->cookie_lock);
     free(c->cookie);
+    free(c->authorization);
     free(c->user_agent);
     free(c->api_url);
     free(c);
@@ -125,6 +127,20 @@ void http_client_set_cookies(struct http_client *c, const char *auth, const char
     pthread_mutex_lock(&c->cookie_lock);
     free(c->cookie);
     c->cookie = cookie;
+    pthread_mutex_unlock(&c->cookie_lock);
+}
+
+void http_client_set_authorization(struct http_client *c, const char *scheme,
+                                   const char *credentials)
+{
+    char *line = NULL;
+    if (scheme && credentials && asprintf(&line, "Authorization: %s %s", scheme, credentials) < 0)
+        line = NULL;
+    pthread_mutex_lock(&c->cookie_lock);
+    if (c->authorization)
+        explicit_bzero(c->authorization, strlen(c->authorization));
+    free(c->authorization);
+    c->authorization = line;
     pthread_mutex_unlock(&c->cookie_lock);
 }
 
@@ -182,6 +198,8 @@ void http_error_message(const char *body, size_t len, char *out, size_t out_len)
     const char *msg = json_string_value(json_object_get(err, "message"));
     if (!msg)
         msg = json_string_value(err);
+    if (!msg) /* Django REST framework: {"detail": "..."} */
+        msg = json_string_value(json_object_get(root, "detail"));
     if (msg) {
         copy_trimmed(out, out_len, msg, strlen(msg));
     } else if (len && body[0] == '<') {
@@ -377,6 +395,12 @@ static struct curl_slist *setup_attempt(struct http_client *c, CURL *h, const ch
     headers = curl_slist_append(headers, "Expect:");
     for (const char *const *hd = req->headers; hd && *hd; hd++)
         headers = curl_slist_append(headers, *hd);
+    if (api) {
+        pthread_mutex_lock(&c->cookie_lock);
+        if (c->authorization)
+            headers = curl_slist_append(headers, c->authorization);
+        pthread_mutex_unlock(&c->cookie_lock);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     if (req->upload) {
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);

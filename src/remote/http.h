@@ -1,7 +1,8 @@
 /* http: the one libcurl layer. Keeps connections alive across requests and threads, sends the
- * User-Agent VRChat requires, sends the session cookies to the API origin and nowhere else,
- * paces API requests, times out every request, retries transient failures a bounded number of
- * times with jittered backoff (honouring Retry-After), and counts everything in api_stats.
+ * User-Agent VRChat requires, sends the session cookies (or a token's Authorization header) to
+ * the API origin and nowhere else, paces API requests, times out every request, retries
+ * transient failures a bounded number of times with jittered backoff (honouring Retry-After),
+ * and counts everything in api_stats.
  * Redirects are never followed here: callers see the 3xx and its Location. */
 #ifndef VRCFS_HTTP_H
 #define VRCFS_HTTP_H
@@ -63,6 +64,11 @@ void http_client_free(struct http_client *c);
 /* The cookies sent with every API request (either may be NULL). Copied. */
 void http_client_set_cookies(struct http_client *c, const char *auth, const char *two_factor);
 
+/* An "Authorization: <scheme> <credentials>" header for every API request (same origin as
+ * api_url) and never for another origin; NULL scheme or credentials removes it. Copied. */
+void http_client_set_authorization(struct http_client *c, const char *scheme,
+                                   const char *credentials);
+
 const char *http_client_api_url(const struct http_client *c);
 
 /* Performs req with retries. Returns 0 for a 2xx or 3xx answer, else a negative errno from
@@ -74,8 +80,9 @@ void http_response_free(struct http_response *resp);
 /* True when url has the same scheme, host and port as api_url: the only place cookies go. */
 bool http_same_origin(const char *api_url, const char *url);
 
-/* The server's message from an error body: {"error":{"message":...}}, {"error":"..."}, or the
- * first line of a text body; JSON-quoted messages lose their quotes. */
+/* The server's message from an error body: {"error":{"message":...}}, {"error":"..."},
+ * {"detail":"..."} (Django REST framework), or the first line of a text body; JSON-quoted
+ * messages lose their quotes. */
 void http_error_message(const char *body, size_t len, char *out, size_t out_len);
 
 #endif

@@ -34,6 +34,17 @@ static void test_file_id_with_uuid(void **state)
                     "DELETE /file/{fileId}/{n}");
 }
 
+static void test_sharedcloud_instance_uuid_becomes_uuid(void **state)
+{
+    (void)state;
+    assert_endpoint("PATCH", "/api/v1/instances/6baf15c3-5fb1-4312-b793-fc7d19629a7f/",
+                    "PATCH /api/v1/instances/{uuid}/");
+    assert_endpoint("GET", "/api/v1/instances/", "GET /api/v1/instances/");
+    /* Not quite a uuid: kept as it is. */
+    assert_endpoint("GET", "/x/6baf15c3x5fb1-4312-b793-fc7d19629a7f",
+                    "GET /x/6baf15c3x5fb1-4312-b793-fc7d19629a7f");
+}
+
 static void test_upload_start_with_part_number_query(void **state)
 {
     (void)state;
@@ -318,6 +329,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_data_url_becomes_file_id_and_n),
         cmocka_unit_test(test_file_id_with_uuid),
+        cmocka_unit_test(test_sharedcloud_instance_uuid_becomes_uuid),
         cmocka_unit_test(test_upload_start_with_part_number_query),
         cmocka_unit_test(test_instance_location_becomes_location),
         cmocka_unit_test(test_instance_location_with_every_token),
