@@ -3,6 +3,7 @@
 #include "remote/files_api.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,28 +18,19 @@ static void file_unref(void *f)
     vrc_file_unref(f);
 }
 
+/* The pages of GET /files fetched, untagged and by tag, for stats.json ("files_listing"). */
+static _Atomic uint64_t untagged_pages, tag_pages;
+
 static const struct cache_value_ops file_ops = {file_ref, file_unref};
 
 static void *listing_ref(void *p)
 {
-    struct file_listing *l = p;
-    atomic_fetch_add(&l->refs, 1);
-    return l;
-}
-
-void files_meta_listing_unref(struct file_listing *l)
-{
-    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
-        return;
-    for (size_t i = 0; i < l->count; i++)
-        free(l->ids[i]);
-    free(l->ids);
-    free(l);
+    return file_listing_ref(p);
 }
 
 static void listing_unref(void *p)
 {
-    files_meta_listing_unref(p);
+    file_listing_unref(p);
 }
 
 static const struct cache_value_ops listing_ops = {listing_ref, listing_unref};
@@ -75,30 +67,16 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
     return err;
 }
 
-static int listing_append(struct file_listing *l, size_t *cap, const char *id)
-{
-    if (l->count == *cap) {
-        size_t grown = *cap ? *cap * 2 : 128;
-        char **ids = realloc(l->ids, grown * sizeof *ids);
-        if (!ids)
-            return -ENOMEM;
-        l->ids = ids;
-        *cap = grown;
-    }
-    l->ids[l->count] = strdup(id);
-    return l->ids[l->count++] ? 0 : -ENOMEM;
-}
-
 /* Pages through GET /files, putting every File into the cache on the way. */
 static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
 {
-    size_t cap = 0;
     for (int offset = 0;; offset += FILES_PAGE_MAX) {
         struct vrc_file **files;
         size_t count;
         int err = files_list_page(v->http, tag, offset, FILES_PAGE_MAX, &files, &count);
         if (err)
             return err;
+        atomic_fetch_add_explicit(tag ? &tag_pages : &untagged_pages, 1, memory_order_relaxed);
         for (size_t i = 0; i < count && !err; i++) {
             if (!files[i])
                 continue;
@@ -106,7 +84,7 @@ static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
             file_key(key, sizeof key, files[i]->id);
             if (strlen(files[i]->id) < VFS_ID_MAX)
                 cache_insert(v->cache, key, vrc_file_ref(files[i]), &file_ops);
-            err = listing_append(l, &cap, files[i]->id);
+            err = file_listing_append(l, files[i]->id);
         }
         files_free_list(files, count);
         if (err || count < FILES_PAGE_MAX)
@@ -123,18 +101,36 @@ int files_meta_list(struct vfs *v, const char *tag, struct file_listing **out)
         *out = value;
         return 0;
     }
-    struct file_listing *l = calloc(1, sizeof *l);
+    struct file_listing *l = file_listing_new();
     if (!l)
         return -ENOMEM;
-    atomic_init(&l->refs, 1);
     int err = listing_fetch(v, tag, l);
     if (err) {
-        files_meta_listing_unref(l);
+        file_listing_unref(l);
         return err;
     }
     cache_insert(v->cache, key, listing_ref(l), &listing_ops);
     *out = l;
     return 0;
+}
+
+int files_meta_list_all(struct vfs *v, struct file_listing **out)
+{
+    size_t ntags = 0;
+    while (vfs_path_tags[ntags])
+        ntags++;
+    struct file_listing **parts = calloc(ntags + 1, sizeof *parts);
+    if (!parts)
+        return -ENOMEM;
+    int err = files_meta_list(v, NULL, &parts[0]);
+    for (size_t i = 0; i < ntags && !err; i++)
+        err = files_meta_list(v, vfs_path_tags[i], &parts[i + 1]);
+    if (!err && !(*out = file_listing_merge(parts, ntags + 1)))
+        err = -ENOMEM;
+    for (size_t i = 0; i <= ntags; i++)
+        file_listing_unref(parts[i]);
+    free(parts);
+    return err;
 }
 
 void files_meta_learn(struct vfs *v, struct vrc_file *f)
@@ -155,4 +151,10 @@ void files_meta_forget(struct vfs *v, const char *file_id)
     snprintf(key, sizeof key, "u:%s/", file_id);
     cache_remove_prefix(v->cache, key);
     vfs_forget_listings(v, "/files", 0);
+}
+
+json_t *files_meta_stats(void)
+{
+    return json_pack("{s:I, s:I}", "untagged_pages", (json_int_t)atomic_load(&untagged_pages),
+                     "tag_pages", (json_int_t)atomic_load(&tag_pages));
 }

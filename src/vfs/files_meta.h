@@ -4,20 +4,23 @@
 #define VRCFS_FILES_META_H
 
 #include "remote/vrc_file.h"
+#include "vfs/file_listing.h"
 #include "vfs/vfs_internal.h"
-
-struct file_listing {
-    atomic_int refs;
-    size_t count;
-    char **ids;
-};
 
 /* The File, from the cache or GET /file/{id} (remembered as absent on -ENOENT). */
 int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out);
 
-/* All Files of /files (tag NULL) or of one tag, from the cache or paged GET /files. */
+/* The Files of the untagged listing (tag NULL) or of one tag, from the cache or paged
+ * GET /files (?tag=). *out is a new reference. */
 int files_meta_list(struct vfs *v, const char *tag, struct file_listing **out);
-void files_meta_listing_unref(struct file_listing *l);
+
+/* Every File of the account: the untagged listing merged with the listing of each ImagePurpose
+ * tag (VRChat leaves tagged Files out of the untagged one), each File once. The parts are the
+ * cached listings of files_meta_list, so by-tag/<tag> reuses them within cache_ttl. */
+int files_meta_list_all(struct vfs *v, struct file_listing **out);
+
+/* The GET /files pages fetched so far, untagged and by tag, as stats.json shows them. */
+json_t *files_meta_stats(void);
 
 /* Puts a File the server just returned (after an upload, a delete) into the cache, replacing
  * what was there; the listings, ours and the kernel's, are dropped so the next one is fresh. */

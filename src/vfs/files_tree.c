@@ -92,7 +92,7 @@ int files_tree_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
 static int fill_listing(struct vfs *v, const char *tag, void *buf, fuse_fill_dir_t filler)
 {
     struct file_listing *l;
-    int err = files_meta_list(v, tag, &l);
+    int err = tag ? files_meta_list(v, tag, &l) : files_meta_list_all(v, &l);
     if (err)
         return err;
     for (size_t i = 0; i < l->count; i++) {
@@ -102,7 +102,7 @@ static int fill_listing(struct vfs *v, const char *tag, void *buf, fuse_fill_dir
         if (files_tree_getattr(v, &p, &st) == 0)
             filler(buf, l->ids[i], &st, 0, FUSE_FILL_DIR_PLUS);
     }
-    files_meta_listing_unref(l);
+    file_listing_unref(l);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "vfs/stats_file.h"
 
 #include "remote/api_stats.h"
+#include "vfs/files_meta.h"
 #include "vfs/files_write.h"
 #include "vfs/inode_ops.h"
 
@@ -18,6 +19,7 @@ char *stats_file_render(struct vfs *v, size_t *len)
                                   (json_int_t)cc.misses, "evictions", (json_int_t)cc.evictions,
                                   "entries", (json_int_t)cc.entries));
     json_object_set_new(root, "kernel", inode_ops_stats(v));
+    json_object_set_new(root, "files_listing", files_meta_stats());
     json_t *writes = files_write_stats(v);
     json_object_update(root, writes);
     json_decref(writes);

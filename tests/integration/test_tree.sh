@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The tree as a backup sees it (CONTRACT.md 2): /files holds every File, tagged or not, so
+# rsync -a of it is whole and leaves no dangling link; a second rsync within cache_ttl costs
+# nothing.
+. "$(dirname "$0")/lib.sh"
+
+# 20 untagged Files (one page), the default account's Icon 1, Icon 2 and Gallery Image 1, and a
+# sticker.
+emu_start --files 20 --versions 2 --size 3000 --add-file "S.png:2000:sticker"
+vrcfs_login >/dev/null || die "login failed"
+emu_ctl GET /state >"$T/state.json"
+py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
+stats() { # EXPR over the mount's stats.json as s
+    python3 -c "import json; s=json.load(open('$MNT/.vrcfs/stats.json')); print($1)"
+}
+STICKER=$(py "print([f['id'] for f in s['files'] if 'sticker' in f['tags']][0])")
+
+vrcfs_mount
+
+# --- /files lists every File; the listing costs pages plus one per tag, once ----------------
+log_mark
+ls -lR "$MNT/files" >"$T/ls.txt" 2>"$T/ls.err"
+check_eq "ls -lR printed no errors" "" "$(cat "$T/ls.err")"
+check_eq "/files lists every File once, tagged or not" \
+    "$(py "print('\n'.join(sorted(f['id'] for f in s['files'])))")" \
+    "$(ls "$MNT/files" | grep '^file_' | sort)"
+check "the sticker is in /files" test -d "$MNT/files/$STICKER"
+check "and in by-tag/sticker" test -L "$MNT/files/by-tag/sticker/$STICKER"
+check_eq "cold ls -lR: one untagged page and one listing per tag (11), by-tag reused" 12 \
+    "$(count_requests api GET '^/api/1/files$')"
+check_eq "each tag listed once" 11 \
+    "$(tail -n +$((LOG_MARK + 1)) "$T/requests.log" | grep -o '"query": "[^"]*tag=[a-z]*' | sort -u | wc -l)"
+check_eq "no per-File request" 0 "$(count_requests api GET '^/api/1/file/')"
+check_eq "stats.json: files_listing counts the untagged page and the tag pages" "1 11" \
+    "$(stats "s['files_listing']['untagged_pages'], s['files_listing']['tag_pages']")"
+
+# --- rsync -a of /files: whole, no dangling link, byte-identical ------------------------------
+mkdir -p "$T/backup"
+check "rsync -a of /files succeeds" rsync -a "$MNT/files/" "$T/backup/"
+check_eq "the backup has no dangling symlink" "" "$(find "$T/backup" -xtype l)"
+check_eq "the backup holds every File" "$(py "print(len(s['files']))")" \
+    "$(find "$T/backup" -mindepth 1 -maxdepth 1 -type d -name 'file_*' | wc -l)"
+py "
+for f in s['files']:
+    for v in f['versions']:
+        if v['version'] > 0 and not v['deleted'] and v['status'] == 'complete':
+            for typ, d in v['data'].items():
+                print(f['id'], v['version'], typ, d['blob_path'])
+" >"$T/versions.txt"
+bad=0
+while read -r id n typ blob; do
+    cmp -s "$T/backup/$id/$n/$typ" "$blob" || { bad=$((bad + 1)); say "differs: $id/$n/$typ"; }
+done <"$T/versions.txt"
+check_eq "every version's data and signature in the backup equal the emulator's blobs ($(wc -l <"$T/versions.txt"))" 0 "$bad"
+check_eq "by-tag links resolve inside the backup" "$T/backup/$STICKER" \
+    "$(realpath "$T/backup/by-tag/sticker/$STICKER")"
+log_mark
+check "a second rsync -a within cache_ttl succeeds" rsync -a "$MNT/files/" "$T/backup/"
+check_eq "and sends no request at all" 0 "$(count_requests '*' '*' .)"
+
+finish
