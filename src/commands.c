@@ -1,6 +1,8 @@
 #include "commands.h"
 
+#include "log.h"
 #include "remote/auth.h"
+#include "remote/sharedcloud_api.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -151,8 +153,68 @@ static int finish_login(struct http_client *c, const char *path, struct session 
     return 0;
 }
 
+static bool is_sharedcloud(const char *service)
+{
+    return service && strcmp(service, SESSION_SERVICE_SHAREDCLOUD) == 0;
+}
+
+/* The origin a sharedcloud session is for: api_url (default the service's) without a trailing
+ * '/', since the API paths start with one. */
+static char *sharedcloud_origin(const struct vrcfs_options *o)
+{
+    char *origin = strdup(o->api_url ? o->api_url : SHAREDCLOUD_DEFAULT_ORIGIN);
+    size_t n = origin ? strlen(origin) : 0;
+    while (n > 0 && origin[n - 1] == '/')
+        origin[--n] = '\0';
+    return origin;
+}
+
+/* sharedcloud: the token is checked with one GET of the list and kept in the session file. */
+static int login_sharedcloud(const struct vrcfs_options *o)
+{
+    char *path = session_path(o);
+    struct session s = {.service = strdup(SESSION_SERVICE_SHAREDCLOUD)};
+    s.api_url = sharedcloud_origin(o);
+    s.token = env_or_prompt("VRCFS_TOKEN", "sharedcloud.io API token: ", 1);
+    struct http_client *c = NULL;
+    int rc = 1;
+    if (!s.token || !*s.token) {
+        fprintf(stderr, "vrcfs: a token is required (or set VRCFS_TOKEN)\n");
+        goto out;
+    }
+    if (!sharedcloud_api_token_ok(s.token)) {
+        fprintf(stderr, "vrcfs: that is not a token (spaces or control characters)\n");
+        goto out;
+    }
+    /* A refusal is said once, below, rather than also as http.c's request line. */
+    if (!o->debug)
+        log_set_level(LOG_LVL_WARN);
+    c = client_for(o, s.api_url, o->contact);
+    sharedcloud_api_set_token(c, s.token);
+    char message[SHAREDCLOUD_MESSAGE_LEN] = "";
+    int err = sharedcloud_api_check(c, message);
+    if (err) {
+        explain_login_failure(err, s.api_url, message);
+        goto out;
+    }
+    err = session_save(path, &s);
+    if (err) {
+        fprintf(stderr, "vrcfs: cannot write the session file %s: %s\n", path, strerror(-err));
+        goto out;
+    }
+    printf("Logged in to sharedcloud at %s; session saved in %s\n", s.api_url, path);
+    rc = 0;
+out:
+    http_client_free(c);
+    session_clear(&s);
+    free(path);
+    return rc;
+}
+
 int command_login(const struct vrcfs_options *o)
 {
+    if (is_sharedcloud(o->service))
+        return login_sharedcloud(o);
     char *path = session_path(o);
     struct session old = {0}, s = {0};
     struct auth_login login = {0};
@@ -209,14 +271,17 @@ int command_logout(const struct vrcfs_options *o)
         free(path);
         return err == -ENOENT ? 0 : 1;
     }
-    struct http_client *c = client_for(o, s.api_url, o->contact);
-    http_client_set_cookies(c, s.auth, s.two_factor);
-    err = auth_logout(c);
-    if (err && err != -EACCES)
-        fprintf(stderr,
-                "vrcfs: the server did not confirm the logout (%s); the session file is "
-                "deleted anyway\n",
-                strerror(-err));
+    /* sharedcloud.io has no logout: its token stays valid until revoked on the website. */
+    struct http_client *c = is_sharedcloud(s.service) ? NULL : client_for(o, s.api_url, o->contact);
+    if (c) {
+        http_client_set_cookies(c, s.auth, s.two_factor);
+        err = auth_logout(c);
+        if (err && err != -EACCES)
+            fprintf(stderr,
+                    "vrcfs: the server did not confirm the logout (%s); the session file is "
+                    "deleted anyway\n",
+                    strerror(-err));
+    }
     int rc = unlink(path) == 0 ? 0 : 1;
     if (rc)
         perror("vrcfs: cannot delete the session file");
@@ -239,19 +304,36 @@ struct http_client *command_open_session(const struct vrcfs_options *o, struct s
         return NULL;
     }
     free(path);
-    if (o->api_url && strcmp(o->api_url, s->api_url) != 0) {
-        fprintf(stderr, "vrcfs: the session is for %s, not %s; run vrcfs login -o api_url=%s\n",
-                s->api_url, o->api_url, o->api_url);
+    if (o->service && strcmp(o->service, s->service) != 0) {
+        fprintf(stderr, "vrcfs: the session is for %s, not %s; run vrcfs login -o service=%s\n",
+                s->service, o->service, o->service);
         session_clear(s);
         return NULL;
     }
+    char *wanted = !o->api_url                  ? NULL
+                   : is_sharedcloud(s->service) ? sharedcloud_origin(o)
+                                                : strdup(o->api_url);
+    if (wanted && strcmp(wanted, s->api_url) != 0) {
+        fprintf(stderr, "vrcfs: the session is for %s, not %s; run vrcfs login -o api_url=%s\n",
+                s->api_url, wanted, wanted);
+        free(wanted);
+        session_clear(s);
+        return NULL;
+    }
+    free(wanted);
     struct http_client *c = client_for(o, s->api_url, o->contact);
-    http_client_set_cookies(c, s->auth, s->two_factor);
-    char message[256] = "";
-    err = auth_check(c, message);
+    char message[SHAREDCLOUD_MESSAGE_LEN] = "";
+    if (is_sharedcloud(s->service)) {
+        sharedcloud_api_set_token(c, sharedcloud_api_token_ok(s->token) ? s->token : NULL);
+        err = sharedcloud_api_check(c, message);
+    } else {
+        http_client_set_cookies(c, s->auth, s->two_factor);
+        err = auth_check(c, message);
+    }
     if (err == -EACCES) {
-        fprintf(stderr, "vrcfs: the session has expired or was logged out (%s); run vrcfs login\n",
-                message);
+        fprintf(stderr,
+                "vrcfs: the session has expired or was logged out (%s); run vrcfs login%s\n",
+                message, is_sharedcloud(s->service) ? " -o service=sharedcloud" : "");
     } else if (err) {
         fprintf(stderr, "vrcfs: cannot check the session with %s: %s\n", s->api_url,
                 *message ? message : strerror(-err));

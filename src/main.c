@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "log.h"
 #include "options.h"
+#include "remote/sharedcloud_api.h"
 #include "vfs/vfs.h"
 
 #include <curl/curl.h>
@@ -14,11 +15,14 @@
 static void usage(void)
 {
     printf("usage: vrcfs login [-o api_url=URL,contact=C,session=FILE]\n"
+           "       vrcfs login -o service=sharedcloud[,api_url=ORIGIN,session=FILE]\n"
            "       vrcfs logout [-o session=FILE]\n"
            "       vrcfs [-f] [-d] [-o options] [vrcfs] MOUNTPOINT\n"
            "\n"
            "options (-o name=value,...):\n"
-           "    api_url=URL        VRChat API base (default %s; login remembers it)\n"
+           "    service=NAME       vrchat (default) or sharedcloud (login remembers it)\n"
+           "    api_url=URL        VRChat API base (default %s), or the sharedcloud\n"
+           "                       origin (default %s); login remembers it\n"
            "    contact=TEXT       contact part of the User-Agent (an e-mail address)\n"
            "    session=FILE       session file (default $XDG_CONFIG_HOME/vrcfs/session.json)\n"
            "    cache_ttl=SECONDS  how long a listing or File stays fresh (default 60)\n"
@@ -31,7 +35,7 @@ static void usage(void)
            "    uid=N, gid=N       owner shown for every file (default: the mounting user)\n"
            "    umask=OCTAL        masks the modes shown (e.g. 027)\n"
            "plus the FUSE mount options: allow_other, default_permissions, ro, ...\n",
-           VRCFS_DEFAULT_API_URL);
+           VRCFS_DEFAULT_API_URL, SHAREDCLOUD_DEFAULT_ORIGIN);
 }
 
 static char *default_cache_dir(void)
@@ -50,6 +54,13 @@ static int mount_command(struct fuse_args *args, struct vrcfs_options *o, const 
     struct http_client *http = command_open_session(o, &s);
     if (!http)
         return 1;
+    if (strcmp(s.service, SESSION_SERVICE_VRCHAT) != 0) {
+        /* The session checks out, but the tree has no subtrees for this service yet. */
+        fprintf(stderr, "vrcfs: this vrcfs cannot mount a %s account yet\n", s.service);
+        http_client_free(http);
+        session_clear(&s);
+        return 1;
+    }
     char *cache_dir = o->cache_dir ? strdup(o->cache_dir) : default_cache_dir();
     struct vfs_config cfg = {
         .cache_ttl = o->cache_ttl,

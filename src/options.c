@@ -24,6 +24,7 @@ struct parse_state {
     }
 
 static const struct fuse_opt option_table[] = {
+    VRCFS_OPT("service=%s", service),
     VRCFS_OPT("api_url=%s", api_url),
     VRCFS_OPT("contact=%s", contact),
     VRCFS_OPT("session=%s", session),
@@ -126,11 +127,17 @@ int options_parse(struct fuse_args *args, struct vrcfs_options *o, char **words,
                         "umask <= 0777)\n");
         rc = -1;
     }
+    if (rc == 0 && o->service && strcmp(o->service, "vrchat") != 0 &&
+        strcmp(o->service, "sharedcloud") != 0) {
+        fprintf(stderr, "vrcfs: unknown service '%s' (vrchat or sharedcloud)\n", o->service);
+        rc = -1;
+    }
     return rc;
 }
 
 void options_free(struct vrcfs_options *o)
 {
+    free(o->service);
     free(o->api_url);
     free(o->contact);
     free(o->session);

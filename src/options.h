@@ -5,6 +5,8 @@
 #include <fuse_opt.h>
 
 struct vrcfs_options {
+    char *service; /* "vrchat" or "sharedcloud"; NULL when not given (login: vrchat; mount: the
+                      session's) */
     char *api_url;
     char *contact;
     char *session;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +33,20 @@ int session_load(const char *path, struct session *s)
     json_t *root = json_load_file(path, 0, NULL);
     if (!root)
         return access(path, F_OK) == 0 ? -EINVAL : -ENOENT;
+    s->service = dup_field(root, "service");
+    if (!s->service)
+        s->service = strdup(SESSION_SERVICE_VRCHAT);
     s->api_url = dup_field(root, "api_url");
     s->auth = dup_field(root, "auth");
     s->two_factor = dup_field(root, "twoFactorAuth");
     s->user_id = dup_field(root, "user_id");
     s->display_name = dup_field(root, "display_name");
+    s->token = dup_field(root, "token");
     json_decref(root);
-    if (!s->api_url || !s->auth) {
+    bool vrchat = s->service && strcmp(s->service, SESSION_SERVICE_VRCHAT) == 0;
+    bool sharedcloud = s->service && strcmp(s->service, SESSION_SERVICE_SHAREDCLOUD) == 0;
+    if (!s->api_url || (vrchat && !s->auth) || (sharedcloud && !s->token) ||
+        (!vrchat && !sharedcloud)) {
         session_clear(s);
         return -EINVAL;
     }
@@ -73,8 +81,13 @@ int session_save(const char *path, const struct session *s)
     if (err)
         return err;
     json_t *root = json_object();
+    if (s->service)
+        json_object_set_new(root, "service", json_string(s->service));
     json_object_set_new(root, "api_url", json_string(s->api_url));
-    json_object_set_new(root, "auth", json_string(s->auth));
+    if (s->auth)
+        json_object_set_new(root, "auth", json_string(s->auth));
+    if (s->token)
+        json_object_set_new(root, "token", json_string(s->token));
     if (s->two_factor)
         json_object_set_new(root, "twoFactorAuth", json_string(s->two_factor));
     if (s->user_id)
@@ -109,6 +122,10 @@ int session_save(const char *path, const struct session *s)
 
 void session_clear(struct session *s)
 {
+    if (s->token)
+        explicit_bzero(s->token, strlen(s->token));
+    free(s->token);
+    free(s->service);
     free(s->api_url);
     free(s->auth);
     free(s->two_factor);

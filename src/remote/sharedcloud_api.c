@@ -9,6 +9,17 @@
 
 #define PATH_LEN (sizeof SHAREDCLOUD_INSTANCES_PATH + SHAREDCLOUD_UUID_LEN + 2)
 
+bool sharedcloud_api_token_ok(const char *token)
+{
+    size_t n = token ? strlen(token) : 0;
+    if (n == 0 || n > SHAREDCLOUD_TOKEN_MAX)
+        return false;
+    for (const char *p = token; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return false;
+    return true;
+}
+
 void sharedcloud_api_set_token(struct http_client *c, const char *token)
 {
     http_client_set_authorization(c, token ? "Token" : NULL, token);

@@ -14,11 +14,17 @@
 #include "remote/sharedcloud_instance.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SHAREDCLOUD_DEFAULT_ORIGIN "https://sharedcloud.io"
 #define SHAREDCLOUD_INSTANCES_PATH "/api/v1/instances/"
 #define SHAREDCLOUD_MESSAGE_LEN 512 /* size of every message buffer below */
+#define SHAREDCLOUD_TOKEN_MAX 256
+
+/* True for a token that can go into a header: 1 to SHAREDCLOUD_TOKEN_MAX visible ASCII
+ * characters (no space, no control character). */
+bool sharedcloud_api_token_ok(const char *token);
 
 /* Makes c send "Authorization: Token <token>" with every request to its api_url's origin and
  * with no other (http_client_set_authorization). NULL forgets it. */

@@ -2,6 +2,8 @@
 # and plain assertions. Source it from a test script; call finish at the end.
 #
 #   emu_start [emulator flags]     start scripts/vrchat-emulator; sets API, CTL, T (work dir)
+#   sc_start [emulator flags]      start scripts/sharedcloud-emulator instead; sets SC_ORIGIN, CTL
+#   sc_login [token]               vrcfs login -o service=sharedcloud (token default demo-token)
 #   vrcfs_login [user] [password]  log in (XDG_CONFIG_HOME under $T)
 #   api_as_user METHOD PATH [JSON] an API call with that session, as another client would
 #   vrcfs_mount [-o opts]          mount at $MNT in the foreground process $VRCFS_PID; fails loudly
@@ -185,4 +187,27 @@ finish() {
     echo "$TEST_NAME: $PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
     exit $?
+}
+
+# sharedcloud.io (CONTRACT 7): the same log, control endpoints and checks as the VRChat emulator.
+sc_start() {
+    "$ROOT/scripts/sharedcloud-emulator" --port 0 --port-file "$T/port" --log "$T/requests.log" \
+        --quiet "$@" >"$T/emulator.out" 2>&1 &
+    EMU_PID=$!
+    for _ in $(seq 200); do
+        [ -s "$T/port" ] && break
+        kill -0 "$EMU_PID" 2>/dev/null || die "the emulator did not start: $(cat "$T/emulator.out")"
+        sleep 0.05
+    done
+    [ -s "$T/port" ] || die "the emulator did not listen within 10 s"
+    PORT=$(cat "$T/port")
+    SC_ORIGIN=http://127.0.0.1:$PORT
+    CTL=$SC_ORIGIN/_emulator
+    touch "$T/requests.log"
+}
+
+sc_login() {
+    VRCFS_TOKEN=${1-demo-token} setsid "$VRCFS" login \
+        -o "service=sharedcloud,api_url=$SC_ORIGIN,contact=$CONTACT" </dev/null 2>&1 | tee -a "$T/login.out"
+    return "${PIPESTATUS[0]}"
 }

@@ -457,6 +457,28 @@ static void test_cache_size_with_doubled_unit_fails(void **state)
     assert_int_equal(rc_of("cache_size=nan"), -1);
 }
 
+static void test_service_is_vrchat_or_sharedcloud(void **state)
+{
+    (void)state;
+    struct parsed p;
+    PARSE(&p, "login", "-o", "service=sharedcloud,api_url=http://127.0.0.1:1");
+    assert_int_equal(p.rc, 0);
+    assert_string_equal(p.o.service, "sharedcloud");
+    assert_string_equal(p.o.api_url, "http://127.0.0.1:1");
+    parsed_free(&p);
+    PARSE(&p, "-o", "service=vrchat", "/mnt");
+    assert_int_equal(p.rc, 0);
+    assert_string_equal(p.o.service, "vrchat");
+    parsed_free(&p);
+    PARSE(&p, "/mnt");
+    assert_int_equal(p.rc, 0);
+    assert_null(p.o.service); /* the session's service */
+    parsed_free(&p);
+    PARSE(&p, "-o", "service=dropbox", "/mnt");
+    assert_int_equal(p.rc, -1);
+    parsed_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_fuse_and_vrcfs_options_mixed),
         cmocka_unit_test(test_help_and_version_flags),
         cmocka_unit_test(test_cache_size_with_doubled_unit_fails),
+        cmocka_unit_test(test_service_is_vrchat_or_sharedcloud),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

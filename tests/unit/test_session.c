@@ -214,6 +214,8 @@ static void assert_load_einval(const struct fixture *f, const char *text)
     assert_null(s.two_factor);
     assert_null(s.user_id);
     assert_null(s.display_name);
+    assert_null(s.service);
+    assert_null(s.token);
 }
 
 static void test_malformed_file_is_einval(void **state)
@@ -341,6 +343,52 @@ static void test_default_path_is_usable_by_save_and_load(void **state)
     free(old_xdg);
 }
 
+static void test_a_file_without_service_is_vrchats(void **state)
+{
+    struct fixture *f = *state;
+    /* What vrcfs wrote before sharedcloud: still a VRChat session. */
+    write_file(f->path, "{\"api_url\": \"https://api.vrchat.cloud/api/1\", \"auth\": \"a\"}");
+    struct session s;
+    assert_int_equal(session_load(f->path, &s), 0);
+    assert_string_equal(s.service, SESSION_SERVICE_VRCHAT);
+    assert_string_equal(s.auth, "a");
+    assert_null(s.token);
+    session_clear(&s);
+}
+
+static void test_sharedcloud_session_round_trips(void **state)
+{
+    struct fixture *f = *state;
+    const struct session sc = {.service = SESSION_SERVICE_SHAREDCLOUD,
+                               .api_url = "https://sharedcloud.io",
+                               .token = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"};
+    assert_int_equal(session_save(f->path, &sc), 0);
+    assert_modes(f, 0700, 0600);
+    struct session s;
+    assert_int_equal(session_load(f->path, &s), 0);
+    assert_string_equal(s.service, SESSION_SERVICE_SHAREDCLOUD);
+    assert_string_equal(s.api_url, sc.api_url);
+    assert_string_equal(s.token, sc.token);
+    assert_null(s.auth);
+    session_clear(&s);
+    assert_null(s.token);
+    assert_null(s.service);
+}
+
+static void test_sharedcloud_without_token_or_unknown_service_is_einval(void **state)
+{
+    struct fixture *f = *state;
+    assert_load_einval(f,
+                       "{\"service\": \"sharedcloud\", \"api_url\": \"https://sharedcloud.io\"}");
+    assert_load_einval(f, "{\"service\": \"sharedcloud\", \"api_url\": \"https://sharedcloud.io\","
+                          " \"token\": \"\", \"auth\": \"a\"}");
+    assert_load_einval(f, "{\"service\": \"dropbox\", \"api_url\": \"https://x\", \"auth\": \"a\","
+                          " \"token\": \"t\"}");
+    /* A VRChat session still needs its cookie, token or not. */
+    assert_load_einval(f,
+                       "{\"service\": \"vrchat\", \"api_url\": \"https://x\", \"token\": \"t\"}");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -365,6 +413,9 @@ int main(void)
         T(test_default_path_uses_xdg_config_home),
         T(test_default_path_without_xdg_uses_home_config),
         T(test_default_path_is_usable_by_save_and_load),
+        T(test_a_file_without_service_is_vrchats),
+        T(test_sharedcloud_session_round_trips),
+        T(test_sharedcloud_without_token_or_unknown_service_is_einval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -432,6 +432,24 @@ static void test_error_lines(void **state)
     assert_string_equal(small, "a: short");
 }
 
+static void test_token_form(void **state)
+{
+    (void)state;
+    assert_true(sharedcloud_api_token_ok("demo-token"));
+    assert_true(sharedcloud_api_token_ok("9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"));
+    assert_false(sharedcloud_api_token_ok(NULL));
+    assert_false(sharedcloud_api_token_ok(""));
+    assert_false(sharedcloud_api_token_ok("a b"));
+    assert_false(sharedcloud_api_token_ok("tok\r\nX-Injected: 1"));
+    assert_false(sharedcloud_api_token_ok("t\xc3\xa9"));
+    char long_token[SHAREDCLOUD_TOKEN_MAX + 2];
+    memset(long_token, 'a', sizeof long_token - 1);
+    long_token[sizeof long_token - 1] = '\0';
+    assert_false(sharedcloud_api_token_ok(long_token));
+    long_token[SHAREDCLOUD_TOKEN_MAX] = '\0';
+    assert_true(sharedcloud_api_token_ok(long_token));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_request_sends_jobs_as_a_string_and_nothing_else_changed),
         cmocka_unit_test(test_request_refuses_a_non_object),
         cmocka_unit_test(test_error_lines),
+        cmocka_unit_test(test_token_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
