@@ -7,7 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { KEY_HELP, KEY_VERSION, KEY_DEBUG, KEY_FOREGROUND, KEY_CACHE_SIZE };
+enum {
+    KEY_HELP,
+    KEY_VERSION,
+    KEY_DEBUG,
+    KEY_FOREGROUND,
+    KEY_CACHE_SIZE,
+    KEY_ALLOW_OTHER,
+    KEY_DEFAULT_PERMISSIONS
+};
 
 /* fuse_opt stores values at offsets from the data pointer, so the options come first. */
 struct parse_state {
@@ -16,6 +24,7 @@ struct parse_state {
     char **words;
     int max_words;
     int nwords;
+    int allow_other, default_permissions; /* seen among FUSE's options */
 };
 
 #define VRCFS_OPT(t, p)                                                                            \
@@ -45,6 +54,8 @@ static const struct fuse_opt option_table[] = {
     FUSE_OPT_KEY("-d", KEY_DEBUG),
     FUSE_OPT_KEY("debug", KEY_DEBUG),
     FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+    FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
     FUSE_OPT_END,
 };
 
@@ -99,6 +110,12 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
     case KEY_FOREGROUND:
         st->o->foreground = 1;
         return 1;
+    case KEY_ALLOW_OTHER:
+        st->allow_other = 1;
+        return 1;
+    case KEY_DEFAULT_PERMISSIONS:
+        st->default_permissions = 1;
+        return 1;
     default:
         return 1;
     }
@@ -117,6 +134,10 @@ int options_parse(struct fuse_args *args, struct vrcfs_options *o, char **words,
     st.opts.multipart_part_mib = 16;
     st.opts.uid = st.opts.gid = -1;
     int rc = fuse_opt_parse(args, &st, option_table, option_proc);
+    /* Other users may see the mount: the kernel checks the modes shown, so that nobody else
+     * can delete or upload in the account (CONTRACT.md 1). */
+    if (rc == 0 && st.allow_other && !st.default_permissions)
+        rc = fuse_opt_add_arg(args, "-odefault_permissions");
     *o = st.opts;
     *nwords = st.nwords;
     if (rc == 0 && (o->cache_ttl < 0 || o->cache_entries < 1 || o->rate < 0 || o->retries < 0 ||

@@ -58,4 +58,28 @@ log_mark
 check "a second rsync -a within cache_ttl succeeds" rsync -a "$MNT/files/" "$T/backup/"
 check_eq "and sends no request at all" 0 "$(count_requests '*' '*' .)"
 
+# --- allow_other turns default_permissions on: another user gets only what the modes allow ----
+vrcfs_unmount
+chmod 755 "$T" # the mount point must be reachable for another user
+vrcfs_mount -o allow_other
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+account() { # the Files and versions of the account, as one line per version
+    emu_state "'\\n'.join('%s %d %s' % (f['id'], v['version'], v['deleted']) for f in s['files'] for v in f['versions'])" | sort
+}
+account >"$T/before.txt"
+check "the account's versions are known" test "$(wc -l <"$T/before.txt")" -gt 40
+F=$(py "print([f['id'] for f in s['files'] if not f['tags']][0])")
+check "nobody may read what the modes allow" as_nobody cat "$MNT/files/$F/file.json"
+check_errno "nobody cannot rm -r a File" "Permission denied" as_nobody rm -rf "$MNT/files/$F"
+check_errno "nobody cannot rmdir a File" "Permission denied" as_nobody rmdir "$MNT/files/$F"
+check_errno "nobody cannot rmdir a version" "Permission denied" as_nobody rmdir "$MNT/files/$F/1"
+check_errno "nobody cannot create a File" "Permission denied" \
+    as_nobody sh -c "echo data >'$MNT/files/nobody.png'"
+check_errno "nobody cannot write a new version" "Permission denied" \
+    as_nobody sh -c "echo data >'$MNT/files/$F/$(ls "$MNT/files/$F" | grep -vE '^(file\.json|latest|[0-9]+)$')'"
+check_errno "nobody cannot create an instance" "Permission denied" \
+    as_nobody sh -c "echo '{}' >'$MNT/instances/nobody.json'"
+account >"$T/after.txt"
+check "the account is unchanged" diff "$T/before.txt" "$T/after.txt"
+
 finish

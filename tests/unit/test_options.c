@@ -243,6 +243,22 @@ static void test_cache_size_failure_leaves_words_to_free(void **state)
 
 /* --- ranges --- */
 
+/* allow_other turns default_permissions on (once), so that other users get only what the modes
+ * shown allow; without allow_other nothing is added. */
+static void test_allow_other_turns_on_default_permissions(void **state)
+{
+    (void)state;
+    struct parsed p;
+    PARSE(&p, "/mnt", "-o", "allow_other");
+    assert_int_equal(p.rc, 0);
+    assert_left_for_fuse(&p, "-o allow_other -odefault_permissions");
+    parsed_free(&p);
+    PARSE(&p, "/mnt", "-o", "ro");
+    assert_int_equal(p.rc, 0);
+    assert_left_for_fuse(&p, "-o ro");
+    parsed_free(&p);
+}
+
 /* uid=, gid= and umask= are vrcfs's own (the low-level FUSE API has none): not left for FUSE. */
 static void test_owner_and_umask(void **state)
 {
@@ -253,7 +269,7 @@ static void test_owner_and_umask(void **state)
     assert_int_equal(p.o.uid, 4321);
     assert_int_equal(p.o.gid, 0);
     assert_int_equal(p.o.umask, 027);
-    assert_left_for_fuse(&p, "-o allow_other");
+    assert_left_for_fuse(&p, "-o allow_other -odefault_permissions");
     parsed_free(&p);
 }
 
@@ -318,7 +334,7 @@ static void test_mount_fuse3_source_and_mountpoint(void **state)
     assert_string_equal(p.words[1], "/mnt/vrc");
     assert_int_equal(p.o.rate, 30);
     assert_int_equal(p.o.cache_size, 512 * MIB);
-    assert_left_for_fuse(&p, "-o rw,nosuid,nodev,allow_other");
+    assert_left_for_fuse(&p, "-o rw,nosuid,nodev,allow_other -odefault_permissions");
     parsed_free(&p);
 }
 
@@ -420,7 +436,7 @@ static void test_fuse_and_vrcfs_options_mixed(void **state)
     assert_int_equal(p.o.debug, 1);
     assert_string_equal(p.o.api_url, "http://127.0.0.1:1/api/1");
     assert_int_equal(p.nwords, 2);
-    assert_left_for_fuse(&p, "-o allow_other -f -d -s");
+    assert_left_for_fuse(&p, "-o allow_other -f -d -s -odefault_permissions");
     parsed_free(&p);
 }
 
@@ -509,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_o_debug_sets_debug_and_stays),
         cmocka_unit_test(test_fuse_and_vrcfs_options_mixed),
         cmocka_unit_test(test_help_and_version_flags),
+        cmocka_unit_test(test_allow_other_turns_on_default_permissions),
         cmocka_unit_test(test_cache_size_with_doubled_unit_fails),
         cmocka_unit_test(test_service_is_vrchat_or_sharedcloud),
     };
