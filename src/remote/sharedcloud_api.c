@@ -95,7 +95,8 @@ static int call(struct http_client *c, const char *method, const char *path, jso
     if (!message)
         message = scratch;
     message[0] = '\0';
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* 15 digits: a price typed as 0.3 goes as 0.3, not 0.29999999999999999. */
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     if (body && !text)
         return -ENOMEM;
     struct http_request req = {
