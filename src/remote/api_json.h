@@ -5,6 +5,15 @@
 #include "remote/http.h"
 
 #include <jansson.h>
+#include <stddef.h>
+
+/* Parses a server's JSON answer (any value at the top) the way every caller needs it: a
+ * \u0000 inside a string is allowed (a C string stops there; json_string_length() does not),
+ * and a number too big for jansson (an integer beyond int64, a real beyond double) does not
+ * fail the whole document: such literals, and only those, come back as strings of their digits,
+ * so every normal number keeps its exact value. NULL with the reason in *err when the text is
+ * not JSON. */
+json_t *api_json_parse(const char *text, size_t len, json_error_t *err);
 
 /* Sends method path (an API path, "/files?n=100") with body (may be NULL) and parses the answer.
  * Returns 0 with *out a new reference to any JSON value (a literal null is json_null(), an

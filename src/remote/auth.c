@@ -75,7 +75,8 @@ int auth_login(struct http_client *c, const char *username, const char *password
         snprintf(out->message, sizeof out->message, "the server set no auth cookie");
         err = -EIO;
     }
-    json_t *body = err ? NULL : json_loadb(resp.body, resp.body_len, 0, NULL);
+    json_error_t jerr;
+    json_t *body = err ? NULL : api_json_parse(resp.body, resp.body_len, &jerr);
     if (!err && !json_is_object(body)) {
         snprintf(out->message, sizeof out->message, "the server's answer is not a user");
         err = -EIO;
@@ -125,7 +126,8 @@ int auth_verify(struct http_client *c, enum auth_method method, const char *code
     if (err == -EINVAL)
         err = -EACCES; /* a 400 here is a wrong code */
     if (!err) {
-        json_t *result = json_loadb(resp.body, resp.body_len, 0, NULL);
+        json_error_t jerr;
+        json_t *result = api_json_parse(resp.body, resp.body_len, &jerr);
         if (!json_is_true(json_object_get(result, "verified"))) {
             snprintf(message, 256, "the code was not accepted");
             err = -EACCES;

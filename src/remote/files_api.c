@@ -22,10 +22,11 @@ static int file_from_json(json_t *obj, struct vrc_file **out)
 }
 
 int files_list_page(struct http_client *c, const char *tag, int offset, int n,
-                    struct vrc_file ***files, size_t *count)
+                    struct vrc_file ***files, size_t *count, bool *last)
 {
     *files = NULL;
     *count = 0;
+    *last = true;
     char path[256];
     char *tag_q = tag ? curl_easy_escape(NULL, tag, 0) : NULL;
     snprintf(path, sizeof path, "/files?n=%d&offset=%d%s%s", n, offset, tag_q ? "&tag=" : "",
@@ -37,21 +38,21 @@ int files_list_page(struct http_client *c, const char *tag, int offset, int n,
         log_warn("GET /files: the answer is not a list");
         err = -EIO;
     }
+    size_t got = json_array_size(list), take = got > (size_t)n ? (size_t)n : got;
+    if (!err && got > take)
+        log_warn("GET %s: the server sent %zu Files for n=%d; the first %d are shown", path, got, n,
+                 n);
     if (!err) {
-        *files = calloc(json_array_size(list) + 1, sizeof **files);
+        *files = calloc(take + 1, sizeof **files);
         if (!*files)
             err = -ENOMEM;
     }
-    size_t i;
-    json_t *item;
-    json_array_foreach(list, i, item)
-    {
-        if (err)
-            break;
-        file_from_json(item, &(*files)[i]);
+    for (size_t i = 0; !err && i < take; i++)
+        file_from_json(json_array_get(list, i), &(*files)[i]);
+    if (!err) {
+        *count = take;
+        *last = got != (size_t)n;
     }
-    if (!err)
-        *count = json_array_size(list);
     json_decref(list);
     return err;
 }

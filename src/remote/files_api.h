@@ -6,16 +6,19 @@
 #include "remote/http.h"
 #include "remote/vrc_file.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define FILES_PAGE_MAX 100
 
-/* GET /files?n=&offset=[&tag=]. *count is how many items the page had (fewer than n: the
- * listing is over); (*files)[i] is a reference the caller owns, or NULL for an item that is not
- * a usable File (logged). Free with files_free_list. */
+/* GET /files?n=&offset=[&tag=]. *count is how many items of the page are in *files, at most n;
+ * (*files)[i] is a reference the caller owns, or NULL for an item that is not a usable File
+ * (one log line each). *last is true when the listing is over: the page had fewer than n
+ * items, or more than n (a server that ignores n would send the same Files again; the first n
+ * are kept, with a log line). Free with files_free_list(*files, *count). */
 int files_list_page(struct http_client *c, const char *tag, int offset, int n,
-                    struct vrc_file ***files, size_t *count);
+                    struct vrc_file ***files, size_t *count, bool *last);
 void files_free_list(struct vrc_file **files, size_t count);
 
 /* GET /file/{id}: -ENOENT when it does not exist. */

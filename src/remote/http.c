@@ -188,6 +188,43 @@ static void copy_trimmed(char *out, size_t out_len, const char *s, size_t len)
     snprintf(out, out_len, "%.*s", (int)len, s);
 }
 
+/* The text of the first <name>...</name> in body[0..len), or false. */
+static bool xml_element(const char *body, size_t len, const char *name, const char **text,
+                        size_t *text_len)
+{
+    char open[32], close[32];
+    int olen = snprintf(open, sizeof open, "<%s>", name);
+    int clen = snprintf(close, sizeof close, "</%s>", name);
+    const char *start = memmem(body, len, open, (size_t)olen);
+    if (!start)
+        return false;
+    start += olen;
+    const char *end = memmem(start, len - (size_t)(start - body), close, (size_t)clen);
+    if (!end)
+        return false;
+    *text = start;
+    *text_len = (size_t)(end - start);
+    return true;
+}
+
+/* S3's error document: <Error><Code>AccessDenied</Code><Message>Request has expired</Message>
+ * gives "AccessDenied: Request has expired". False when body is not one. */
+static bool s3_error_message(const char *body, size_t len, char *out, size_t out_len)
+{
+    const char *code, *msg;
+    size_t code_len, msg_len;
+    if (!memmem(body, len, "<Error>", 7) || !xml_element(body, len, "Code", &code, &code_len))
+        return false;
+    if (xml_element(body, len, "Message", &msg, &msg_len))
+        snprintf(out, out_len, "%.*s: %.*s", (int)code_len, code, (int)msg_len, msg);
+    else
+        snprintf(out, out_len, "%.*s", (int)code_len, code);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    return true;
+}
+
 void http_error_message(const char *body, size_t len, char *out, size_t out_len)
 {
     out[0] = '\0';
@@ -203,7 +240,8 @@ void http_error_message(const char *body, size_t len, char *out, size_t out_len)
     if (msg) {
         copy_trimmed(out, out_len, msg, strlen(msg));
     } else if (len && body[0] == '<') {
-        snprintf(out, out_len, "(an HTML page)");
+        if (!s3_error_message(body, len, out, out_len))
+            snprintf(out, out_len, "(an HTML page)");
     } else if (!root) {
         /* The body may be a caller's buffer with no NUL: stay within len. */
         const char *newline = memchr(body, '\n', len);

@@ -198,18 +198,18 @@ int instances_api_recent_page(struct http_client *c, int offset, int n, char ***
         log_warn("GET /instances/recent: the answer is not a list");
         err = -EIO;
     }
+    size_t got = json_array_size(list), take = got > (size_t)n ? (size_t)n : got, k = 0;
+    if (!err && got > take)
+        log_warn("GET %s: the server sent %zu locations for n=%d; the first %d are used", path, got,
+                 n, n);
     char **out = NULL;
     if (!err) {
-        out = calloc(json_array_size(list) + 1, sizeof *out);
+        out = calloc(take + 1, sizeof *out);
         if (!out)
             err = -ENOMEM;
     }
-    size_t i, k = 0;
-    json_t *item;
-    json_array_foreach(list, i, item)
-    {
-        if (err)
-            break;
+    for (size_t i = 0; !err && i < take; i++) {
+        json_t *item = json_array_get(list, i);
         if (!json_is_string(item)) {
             log_debug("GET /instances/recent: item %zu is not a string, left out", i);
             continue;
@@ -221,7 +221,7 @@ int instances_api_recent_page(struct http_client *c, int offset, int n, char ***
     if (!err) {
         *locs = out;
         *nlocs = k;
-        *count = json_array_size(list);
+        *count = got;
     } else {
         instances_api_free_strings(out);
     }

@@ -59,9 +59,10 @@ int instances_api_close(struct http_client *c, const char *location,
 int instances_api_invite_self(struct http_client *c, const char *location);
 
 /* GET /instances/recent?n=&offset= (n at most INSTANCES_RECENT_PAGE_MAX). 0 with *count the
- * number of items the page had (fewer than n: the list is over) and *locs the string items in
- * order (*nlocs of them; items that are not strings are left out), a NULL-terminated array to
- * free with instances_api_free_strings. A non-array answer is -EIO. */
+ * number of items the page had (fewer than n: the list is over; more than n: a server that
+ * ignores n, logged) and *locs the string items among the first n, in order (*nlocs of them;
+ * items that are not strings are left out), a NULL-terminated array to free with
+ * instances_api_free_strings. A non-array answer is -EIO. */
 int instances_api_recent_page(struct http_client *c, int offset, int n, char ***locs, size_t *nlocs,
                               size_t *count);
 

@@ -105,9 +105,10 @@ long upload_poll_delay_ms(int attempt)
     return d > POLL_MAX_MS ? POLL_MAX_MS : d;
 }
 
-bool upload_err_retryable(int err)
+bool upload_err_retryable(int err, enum upload_step at)
 {
-    return err == -EIO || err == -EAGAIN || err == -ETIMEDOUT || err == -EACCES;
+    return err == -EIO || err == -EAGAIN || err == -ETIMEDOUT ||
+           (err == -EACCES && at == UPLOAD_AT_BLOB);
 }
 
 static char *unquoted(const char *s)
@@ -215,7 +216,7 @@ int upload_queue_take(struct upload_queue *q)
     return -1;
 }
 
-void upload_queue_put(struct upload_queue *q, int i, int err, const char *etag)
+void upload_queue_put(struct upload_queue *q, int i, int err, enum upload_step at, const char *etag)
 {
     if (i < 0 || i >= q->nparts || q->state[i] != UPLOAD_PART_BUSY)
         return;
@@ -231,7 +232,7 @@ void upload_queue_put(struct upload_queue *q, int i, int err, const char *etag)
     } else if (!err) {
         err = -EIO; /* a part without an ETag cannot be finished */
     }
-    if (upload_err_retryable(err) && q->attempts[i] < UPLOAD_PART_ATTEMPTS) {
+    if (upload_err_retryable(err, at) && q->attempts[i] < UPLOAD_PART_ATTEMPTS) {
         q->state[i] = UPLOAD_PART_TODO;
         return;
     }
@@ -376,14 +377,16 @@ static int start_url(const struct data_job *j, int part, char **url)
 }
 
 /* One try at sending length bytes at offset to a fresh URL: part > 0 for a multipart part.
- * *etag gets the part's ETag. */
+ * *etag gets the part's ETag; *at where a failure happened. */
 static int put_range(const struct data_job *j, int part, uint64_t offset, uint64_t length,
-                     const char *md5_b64, char **etag)
+                     const char *md5_b64, char **etag, enum upload_step *at)
 {
     char *url = NULL;
+    *at = UPLOAD_AT_API;
     int err = start_url(j, part, &url);
     if (err)
         return err;
+    *at = UPLOAD_AT_BLOB;
     char md5_header[64];
     err = md5_b64 ? upload_md5_header(md5_b64, md5_header, sizeof md5_header) : 0;
     if (err) {
@@ -435,8 +438,9 @@ static int upload_simple(const struct data_job *j, struct vrc_file **out)
 {
     int err = 0;
     for (int attempt = 1; attempt <= UPLOAD_PART_ATTEMPTS; attempt++) {
-        err = put_range(j, 0, 0, j->size, j->md5_b64, NULL);
-        if (!err || !upload_err_retryable(err) || attempt == UPLOAD_PART_ATTEMPTS)
+        enum upload_step at;
+        err = put_range(j, 0, 0, j->size, j->md5_b64, NULL, &at);
+        if (!err || !upload_err_retryable(err, at) || attempt == UPLOAD_PART_ATTEMPTS)
             break;
         log_warn("upload: %s/%d/%s failed (%s), trying again", j->file_id, j->version,
                  vrc_data_kind_name(j->kind), strerror(-err));
@@ -454,12 +458,13 @@ struct multipart {
     struct upload_queue q;
 };
 
-static int send_part(const struct data_job *j, const struct upload_part *p, char **etag)
+static int send_part(const struct data_job *j, const struct upload_part *p, char **etag,
+                     enum upload_step *at)
 {
     /* No Content-MD5 on a part: hashing each part here read the whole file again and ran a
      * second MD5 over it at close. Content-MD5 is optional for parts, and finish checks the
      * whole against fileMd5. */
-    return put_range(j, p->number, p->offset, p->length, NULL, etag);
+    return put_range(j, p->number, p->offset, p->length, NULL, etag, at);
 }
 
 static void *multipart_worker(void *arg)
@@ -476,14 +481,16 @@ static void *multipart_worker(void *arg)
             sleep_ms(PART_RETRY_PAUSE_MS * (attempt - 1));
         const struct upload_part *p = &m->q.parts[i];
         char *etag = NULL;
-        int err = send_part(m->job, p, &etag);
+        enum upload_step at;
+        int err = send_part(m->job, p, &etag, &at);
         if (err)
             log_warn("upload: part %d of %s/%d failed (%s)%s", p->number, m->job->file_id,
                      m->job->version, strerror(-err),
-                     upload_err_retryable(err) && attempt < UPLOAD_PART_ATTEMPTS ? ", trying again"
-                                                                                 : "");
+                     upload_err_retryable(err, at) && attempt < UPLOAD_PART_ATTEMPTS
+                         ? ", trying again"
+                         : "");
         pthread_mutex_lock(&m->lock);
-        upload_queue_put(&m->q, i, err, etag);
+        upload_queue_put(&m->q, i, err, at, etag);
         pthread_mutex_unlock(&m->lock);
         if (!err)
             progress_add(m->job->progress, p->length);

@@ -72,10 +72,15 @@ double upload_complete_timeout_s(uint64_t size);
 /* The pause before status poll number attempt (0-based): 250 ms doubling to at most 4 s. */
 long upload_poll_delay_ms(int attempt);
 
-/* Whether a part (or a simple upload) that failed with err is worth another try with a fresh
- * URL: time-outs, dropped connections, 5xx, 429 and an expired URL (403) are; a refused
- * Content-MD5 (400), a missing upload (404) or a full disk are not. */
-bool upload_err_retryable(int err);
+/* Where a try at a part failed: asking the API for its URL (PUT .../start), or sending the
+ * bytes to the blob store. */
+enum upload_step { UPLOAD_AT_API, UPLOAD_AT_BLOB };
+
+/* Whether a part (or a simple upload) that failed with err at that step is worth another try
+ * with a fresh URL: time-outs, dropped connections, 5xx and 429 are, and so is EACCES from the
+ * blob store (an expired URL, 403); EACCES from the API (401: the session is gone, 403: not
+ * yours) never is, nor a refused Content-MD5 (400), a missing upload (404) or a full disk. */
+bool upload_err_retryable(int err, enum upload_step at);
 
 /* The parts a waiting multipart upload already has, from GET .../status: "parts" entries
  * {PartNumber, ETag} when given, else "etags" as parts 1..n. Etags lose their quotes. Returns
@@ -105,8 +110,10 @@ void upload_queue_preload(struct upload_queue *q, int i, const char *etag);
  * has failed. */
 int upload_queue_take(struct upload_queue *q);
 /* Records the result of part i: done with etag (err 0), put back for another try when
- * upload_err_retryable(err) and it had fewer than UPLOAD_PART_ATTEMPTS, else fails the upload. */
-void upload_queue_put(struct upload_queue *q, int i, int err, const char *etag);
+ * upload_err_retryable(err, at) and it had fewer than UPLOAD_PART_ATTEMPTS, else fails the
+ * upload. */
+void upload_queue_put(struct upload_queue *q, int i, int err, enum upload_step at,
+                      const char *etag);
 /* True when every part is done. */
 bool upload_queue_complete(const struct upload_queue *q);
 

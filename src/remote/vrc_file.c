@@ -1,5 +1,6 @@
 #include "remote/vrc_file.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ static void parse_data(json_t *obj, struct vrc_file_data *d)
     d->status = parse_status(json_object_get(obj, "status"));
     json_int_t size = json_integer_value(json_object_get(obj, "sizeInBytes"));
     d->size = size > 0 ? (uint64_t)size : 0;
+    if (d->size > VRC_FILE_SIZE_MAX)
+        d->size = VRC_FILE_SIZE_MAX;
     const char *md5 = json_string_value(json_object_get(obj, "md5"));
     if (md5 && strlen(md5) < sizeof d->md5)
         strcpy(d->md5, md5);
@@ -58,7 +61,8 @@ static void parse_data(json_t *obj, struct vrc_file_data *d)
 
 static void parse_version(json_t *obj, struct vrc_file_version *v)
 {
-    v->version = (int)json_integer_value(json_object_get(obj, "version"));
+    json_int_t n = json_integer_value(json_object_get(obj, "version"));
+    v->version = n >= 0 && n <= INT_MAX ? (int)n : -1;
     v->status = parse_status(json_object_get(obj, "status"));
     v->deleted = json_is_true(json_object_get(obj, "deleted"));
     v->created_at = vrc_parse_time(json_string_value(json_object_get(obj, "created_at")));
@@ -66,11 +70,45 @@ static void parse_version(json_t *obj, struct vrc_file_version *v)
         parse_data(json_object_get(obj, data_kind_names[k]), &v->data[k]);
 }
 
+bool vrc_file_id_ok(const char *s, size_t len)
+{
+    static const char prefix[] = "file_";
+    const size_t plen = sizeof prefix - 1;
+    if (!s || len <= plen || len - plen > VRC_FILE_ID_BODY_MAX || memcmp(s, prefix, plen) != 0)
+        return false;
+    for (size_t i = plen; i < len; i++) {
+        char ch = s[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* The start of a rejected id for the log, each byte that is not printable ASCII as '?' (the
+ * id came from the server and may hold anything). */
+static void printable(char *out, size_t out_len, const char *s, size_t len)
+{
+    size_t n = 0;
+    for (; n + 1 < out_len && n < len; n++)
+        out[n] = s[n] > 0x20 && s[n] < 0x7f ? s[n] : '?';
+    out[n] = '\0';
+}
+
 struct vrc_file *vrc_file_parse(json_t *obj, char *err, size_t err_len)
 {
-    const char *id = json_string_value(json_object_get(obj, "id"));
+    json_t *id_value = json_object_get(obj, "id");
+    const char *id = json_string_value(id_value);
     if (!json_is_object(obj) || !id || !*id) {
         snprintf(err, err_len, "not a File object (no \"id\")");
+        return NULL;
+    }
+    /* json_string_length counts past a \u0000, which would cut the id short in C. */
+    size_t id_len = json_string_length(id_value);
+    if (!vrc_file_id_ok(id, id_len)) {
+        char shown[48];
+        printable(shown, sizeof shown, id, id_len);
+        snprintf(err, err_len, "its id \"%s\" is not file_ and letters, digits or '-'", shown);
         return NULL;
     }
     struct vrc_file *f = calloc(1, sizeof *f);

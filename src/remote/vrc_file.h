@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include <time.h>
 
+/* The longest part after "file_" of a File id vrcfs accepts (a uuid is 36). */
+#define VRC_FILE_ID_BODY_MAX 80
+/* The largest sizeInBytes vrcfs believes (1 PiB); a larger one is cut to it, so that every
+ * sum of a size and a block or a read length stays far from overflowing. */
+#define VRC_FILE_SIZE_MAX (UINT64_C(1) << 50)
+
 enum vrc_status { VRC_STATUS_OTHER, VRC_STATUS_WAITING, VRC_STATUS_QUEUED, VRC_STATUS_COMPLETE };
 
 struct vrc_file_data {
@@ -47,8 +53,14 @@ struct vrc_file {
     size_t json_len;
 };
 
-/* Parses a File object. Only "id" (a string) is required; every other field has a default
- * (name "", no versions, ...), unknown fields are ignored. NULL with a reason in err. */
+/* True when s[0..len) is a File id vrcfs can show as a directory name and put into a URL:
+ * "file_" and then 1..VRC_FILE_ID_BODY_MAX of [A-Za-z0-9-]. */
+bool vrc_file_id_ok(const char *s, size_t len);
+
+/* Parses a File object. Only "id" is required, a string vrc_file_id_ok() accepts; every other
+ * field has a default (name "", no versions, ...), unknown fields are ignored. Sizes are cut to
+ * VRC_FILE_SIZE_MAX; a version number outside 0..INT_MAX becomes -1 (never shown). NULL with a
+ * reason in err. */
 struct vrc_file *vrc_file_parse(json_t *obj, char *err, size_t err_len);
 
 struct vrc_file *vrc_file_ref(struct vrc_file *f);

@@ -1,5 +1,6 @@
 #include "vfs/files_meta.h"
 
+#include "log.h"
 #include "remote/files_api.h"
 
 #include <errno.h>
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define LISTING_PAGES_MAX 100
 
 static void *file_ref(void *f)
 {
@@ -67,13 +70,21 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
     return err;
 }
 
-/* Pages through GET /files, putting every File into the cache on the way. */
+/* Pages through GET /files, putting every File into the cache on the way. A server that never
+ * ends the list is cut at LISTING_PAGES_MAX pages (10,000 Files), with a log line. */
 static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
 {
-    for (int offset = 0;; offset += FILES_PAGE_MAX) {
+    for (int page = 0;; page++) {
+        if (page == LISTING_PAGES_MAX) {
+            log_warn("/files%s%s: the listing is cut at %d Files", tag ? "/by-tag/" : "",
+                     tag ? tag : "", LISTING_PAGES_MAX * FILES_PAGE_MAX);
+            return 0;
+        }
         struct vrc_file **files;
         size_t count;
-        int err = files_list_page(v->http, tag, offset, FILES_PAGE_MAX, &files, &count);
+        bool last;
+        int err = files_list_page(v->http, tag, page * FILES_PAGE_MAX, FILES_PAGE_MAX, &files,
+                                  &count, &last);
         if (err)
             return err;
         atomic_fetch_add_explicit(tag ? &tag_pages : &untagged_pages, 1, memory_order_relaxed);
@@ -87,7 +98,7 @@ static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
             err = file_listing_append(l, files[i]->id);
         }
         files_free_list(files, count);
-        if (err || count < FILES_PAGE_MAX)
+        if (err || last)
             return err;
     }
 }

@@ -179,18 +179,36 @@ none:
     return -ENOENT;
 }
 
+/* The merged listing being built: the list and an open-addressing set of what is in it, so
+ * that each name costs one hash whatever the length (the server decides how many come). */
+struct merge {
+    char **list;
+    size_t count;
+    const char **slots; /* borrowed from list; a power of two, at most half full */
+    size_t mask;
+};
+
+static size_t hash(const char *s)
+{
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
 /* Appends s to the list if it is a location not there yet. */
-static int add_unique(char **list, size_t *count, const char *s)
+static int add_unique(struct merge *m, const char *s)
 {
     if (!s || location_parse(s, NULL) != 0)
         return 0;
-    for (size_t i = 0; i < *count; i++)
-        if (strcmp(list[i], s) == 0)
+    size_t i = hash(s) & m->mask;
+    for (; m->slots[i]; i = (i + 1) & m->mask)
+        if (strcmp(m->slots[i], s) == 0)
             return 0;
-    list[*count] = strdup(s);
-    if (!list[*count])
+    m->list[m->count] = strdup(s);
+    if (!m->list[m->count])
         return -ENOMEM;
-    (*count)++;
+    m->slots[i] = m->list[m->count++];
     return 0;
 }
 
@@ -198,18 +216,24 @@ char **instance_names_merge(const char *current, char *const *recent, size_t nre
                             char *const *created, size_t ncreated, size_t *count)
 {
     *count = 0;
-    char **list = calloc(1 + nrecent + ncreated + 1, sizeof *list);
-    if (!list)
-        return NULL;
-    int err = add_unique(list, count, current);
+    size_t most = 1 + nrecent + ncreated, nslots = 16;
+    while (nslots < 2 * most)
+        nslots *= 2;
+    struct merge m = {
+        .list = calloc(most + 1, sizeof *m.list),
+        .slots = calloc(nslots, sizeof *m.slots),
+        .mask = nslots - 1,
+    };
+    int err = m.list && m.slots ? add_unique(&m, current) : -ENOMEM;
     for (size_t i = 0; !err && i < nrecent; i++)
-        err = add_unique(list, count, recent[i]);
+        err = add_unique(&m, recent[i]);
     for (size_t i = 0; !err && i < ncreated; i++)
-        err = add_unique(list, count, created[i]);
+        err = add_unique(&m, created[i]);
+    free(m.slots);
     if (err) {
-        instances_api_free_strings(list);
-        *count = 0;
+        instances_api_free_strings(m.list);
         return NULL;
     }
-    return list;
+    *count = m.count;
+    return m.list;
 }

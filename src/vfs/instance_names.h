@@ -49,8 +49,9 @@ int instance_names_presence(json_t *user, char *out, size_t out_len);
 
 /* The locations of the /instances listing, in this order and each once: current (may be NULL),
  * then recent (nrecent), then created (ncreated). Strings location_parse() refuses are left out
- * (the server's sentinels and garbage). Returns a NULL-terminated array of copies (free with
- * instances_api_free_strings) and *count, or NULL when out of memory. */
+ * (the server's sentinels and garbage). Linear in the number of strings (a hash set). Returns a
+ * NULL-terminated array of copies (free with instances_api_free_strings) and *count, or NULL
+ * when out of memory. */
 char **instance_names_merge(const char *current, char *const *recent, size_t nrecent,
                             char *const *created, size_t ncreated, size_t *count);
 

@@ -365,7 +365,9 @@ static int names_get(struct vfs *v, const char *loc, struct ival **out)
 /* ------------------------------------------------------------------------------ listing */
 
 /* Refreshes the server's part of the listing when it is older than the TTL: where the user is
- * (GET /auth/user) and the recent locations (GET /instances/recent, paged). */
+ * (GET /auth/user) and the recent locations (GET /instances/recent, paged). Each source that
+ * fails is left out with a log line and the others stay (VRChat answers recent with a "not
+ * implemented" 404 at times); only running out of memory fails the listing. */
 static int listing_refresh(struct vfs *v)
 {
     struct instances_state *s = v->instances;
@@ -379,22 +381,31 @@ static int listing_refresh(struct vfs *v)
     }
     json_t *user = NULL;
     char current[LOCATION_MAX];
-    int err = auth_current_user(v->http, &user);
-    bool have_current = !err && instance_names_presence(user, current, sizeof current) == 0;
+    int user_err = auth_current_user(v->http, &user);
+    bool have_current = !user_err && instance_names_presence(user, current, sizeof current) == 0;
     json_decref(user);
+    if (user_err)
+        log_warn("instances: /instances leaves out where you are: GET /auth/user failed (%s)",
+                 strerror(-user_err));
     char **recent = NULL;
     size_t nrecent = 0;
+    int err = 0, recent_err = 0;
     for (int page = 0; !err && page < RECENT_PAGES_MAX; page++) {
         char **locs = NULL;
         size_t nlocs = 0, count = 0;
-        err = instances_api_recent_page(v->http, page * INSTANCES_RECENT_PAGE_MAX,
-                                        INSTANCES_RECENT_PAGE_MAX, &locs, &nlocs, &count);
+        recent_err = instances_api_recent_page(v->http, page * INSTANCES_RECENT_PAGE_MAX,
+                                               INSTANCES_RECENT_PAGE_MAX, &locs, &nlocs, &count);
         for (size_t i = 0; !err && i < nlocs; i++)
             err = push_string(&recent, &nrecent, locs[i]);
         instances_api_free_strings(locs);
-        if (count < INSTANCES_RECENT_PAGE_MAX)
+        /* Fewer than asked ends the list; more than asked is a server that ignores paging. */
+        if (recent_err || count != INSTANCES_RECENT_PAGE_MAX)
             break;
     }
+    if (recent_err)
+        log_warn("instances: /instances leaves out %s recent instances: GET /instances/recent "
+                 "failed (%s)",
+                 nrecent ? "the rest of the" : "the", strerror(-recent_err));
     size_t n = 0;
     char **merged = NULL;
     if (!err) {
@@ -540,8 +551,9 @@ static int request_submit(struct request_handle *h)
     json_decref(req);
     if (err) {
         /* The http layer has logged the server's message; this says which file it was for.
-         * A 4xx other than "not logged in" and "slow down" means the request was refused. */
-        if (status >= 400 && status < 500 && status != 401 && status != 429)
+         * A 4xx other than "not logged in", "no such world" (ENOENT, as the errno table says)
+         * and "slow down" means the request was refused. */
+        if (status >= 400 && status < 500 && status != 401 && status != 404 && status != 429)
             err = -EINVAL;
         log_warn("instances: %s: no instance created (HTTP %ld): %s", h->name, status,
                  strerror(-err));

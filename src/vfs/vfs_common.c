@@ -26,8 +26,9 @@ void vfs_stat_file(const struct vfs *v, struct stat *st, off_t size, mode_t mode
     stat_common(v, st, mtime);
     st->st_mode = S_IFREG | (mode & ~v->umask);
     st->st_nlink = 1;
-    st->st_size = size;
-    st->st_blocks = (size + 511) / 512;
+    /* size is the server's: rounding it up must not overflow even at OFF_MAX. */
+    st->st_size = size > 0 ? size : 0;
+    st->st_blocks = st->st_size / 512 + (st->st_size % 512 != 0);
 }
 
 void vfs_stat_link(const struct vfs *v, struct stat *st, size_t target_len, time_t mtime)

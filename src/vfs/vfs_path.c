@@ -7,12 +7,11 @@
 #include <string.h>
 
 #include "remote/location.h"
+#include "remote/vrc_file.h"
 
 /* The deepest paths have four components: /files/<fileId>/<N>/file, /files/by-tag/<tag>/<fileId>.
  */
 #define MAX_DEPTH 4
-#define FILE_ID_PREFIX "file_"
-#define FILE_ID_BODY_MAX 80
 #define JSON_SUFFIX ".json"
 
 const char *const vfs_path_tags[] = {
@@ -44,32 +43,14 @@ static void comp_copy(char *dst, size_t dst_size, const struct comp *c)
     dst[n] = '\0';
 }
 
-static bool is_id_char(char ch)
-{
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           ch == '-';
-}
-
-static bool is_file_id_n(const char *s, size_t len)
-{
-    const size_t plen = sizeof(FILE_ID_PREFIX) - 1;
-    if (len <= plen || len - plen > FILE_ID_BODY_MAX || memcmp(s, FILE_ID_PREFIX, plen) != 0)
-        return false;
-    for (size_t i = plen; i < len; i++) {
-        if (!is_id_char(s[i]))
-            return false;
-    }
-    return true;
-}
-
 int vfs_path_is_file_id(const char *s)
 {
-    return s != NULL && is_file_id_n(s, strlen(s));
+    return s != NULL && vrc_file_id_ok(s, strlen(s));
 }
 
 static bool comp_is_file_id(const struct comp *c)
 {
-    return is_file_id_n(c->s, c->len);
+    return vrc_file_id_ok(c->s, c->len);
 }
 
 /* Splits "/a/b/c" into components. ".", ".." and empty components (from "//" or a trailing

@@ -1014,6 +1014,24 @@ class TestFaults(EmuTest):
         drops = [e for e in self.emu.log() if e.get("fault") == "drop" and e["host"] == "api"]
         self.assertEqual(len(drops), 1)
 
+    def test_respond_gives_a_canned_answer(self):
+        with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as fh:
+            fh.write(b'{"error":"not implemented","status_code":404}')
+        try:
+            self.add("api:respond:match=^/api/1/instances/recent,status=404,body_file=%s,count=1"
+                     % fh.name)
+            r = self.emu.api("GET", "/instances/recent?n=100&offset=0", cookie=self.c)
+            self.assertEqual((r.status, r.body), (404, b'{"error":"not implemented","status_code":404}'))
+            self.assertTrue(r.header("Content-Type").startswith("application/json"))
+            self.assertEqual(self.emu.api("GET", "/instances/recent", cookie=self.c).status, 200)
+            self.add("api:respond:match=^/api/1/auth$,content_type=text/plain,count=1")
+            r = self.emu.api("GET", "/auth", cookie=self.c)
+            self.assertEqual((r.status, r.body, r.header("Content-Type")), (200, b"", "text/plain"))
+        finally:
+            os.unlink(fh.name)
+        for spec in ("api:respond:status=99", "api:respond:status=x", "blob:respond"):
+            self.assertEqual(self.emu.control("POST", "faults", {"spec": spec}).status, 400, spec)
+
     def loc(self):
         f = self.emu.api("GET", "/files?n=1", cookie=self.c).json()[0]
         return self.emu.api("GET", "/file/%s/1/file" % f["id"], cookie=self.c).header("Location")

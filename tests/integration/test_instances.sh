@@ -211,7 +211,7 @@ check_errno "a request the server refuses fails close() with EINVAL" "Invalid ar
     "{\"worldId\":\"$HID_WORLD\",\"type\":\"public\",\"region\":\"us\",\"ownerId\":\"$ME\"}"
 check_eq "... after one POST" 1 "$(count_requests api POST '^/api/1/instances$')"
 check "... with the server's message in the log" grep -q "ownerId must be null" "$T/vrcfs.log"
-check_errno "an unknown world (404) is EINVAL too" "Invalid argument" \
+check_errno "an unknown world (404) is ENOENT, as the errno table says" "No such file or directory" \
     write_json "$I/noworld.json" \
     '{"worldId":"wrld_00000000-0000-0000-0000-000000000000","type":"public","region":"us"}'
 check_errno "only *.json names can be created" "Operation not permitted" touch "$I/notes.txt"
@@ -258,11 +258,38 @@ for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
 check_eq "8 parallel readers, 20 rounds each, all succeed" 0 "$bad"
 
 # --- errors from the server -----------------------------------------------------------------
+# Each source of the listing that fails is left out with a log line; the others stay.
+write_json "$I/kept.json" "${REQ/party/kept}" || say "could not create kept.json"
+state
+KEPT=$(py "print([i['location'] for i in s['instances'] if i.get('displayName')=='kept'][0])")
 emu_fault "api:500:match=^/api/1/instances/recent,count=20"
 sleep 5.2 # the listing is fresh for at most five seconds
-check_errno "a failing listing is EIO" "Input/output error" ls "$I"
+ls "$I" >"$T/names-norecent.txt"
+check_eq "a failing GET /instances/recent still lists" 0 $?
+check "... where you are" grep -qxF "$PUB.json" "$T/names-norecent.txt"
+check "... and what was created here" grep -qxF "$KEPT.json" "$T/names-norecent.txt"
+check "... but not the recent ones" sh -c "! grep -qxF '$PRIV.json' '$T/names-norecent.txt'"
+check "... and says why in the log" grep -q "leaves out the recent instances" "$T/vrcfs.log"
 emu_faults_clear
-check "and works again once the server does" ls "$I"
+# VRChat's own "not implemented" 404 (error is a string) on recent.
+printf '%s' '{"error":"not implemented","status_code":404}' >"$T/not-implemented.json"
+emu_fault "api:respond:match=^/api/1/instances/recent,status=404,body_file=$T/not-implemented.json"
+sleep 5.2
+ls "$I" >"$T/names-404.txt"
+check_eq "recent answering the real 'not implemented' 404 still lists" 0 $?
+check "... where you are" grep -qxF "$PUB.json" "$T/names-404.txt"
+check "... and what was created here" grep -qxF "$KEPT.json" "$T/names-404.txt"
+emu_faults_clear
+emu_fault "api:500:match=^/api/1/auth/user,count=20"
+sleep 5.2
+ls "$I" >"$T/names-nouser.txt"
+check_eq "a failing GET /auth/user still lists" 0 $?
+check "... the recent ones" grep -qxF "$PRIV.json" "$T/names-nouser.txt"
+check "... and says why in the log" grep -q "leaves out where you are" "$T/vrcfs.log"
+emu_faults_clear
+sleep 5.2
+check "and all of it is back once the server works" \
+    bash -c "ls '$I' | grep -qxF '$PRIV.json' && ls '$I' | grep -qxF '$PUB.json'"
 
 # --- created names last until unmount -------------------------------------------------------
 write_json "$I/second.json" "${REQ/party/second}" || say "could not create second.json"

@@ -192,6 +192,20 @@ static void test_html_page(void **state)
     assert_message("<!DOCTYPE html><html><body>Bad gateway</body></html>", "(an HTML page)");
 }
 
+/* S3 answers errors in XML: the log says its Code and Message, not "(an HTML page)". */
+static void test_s3_xml_error(void **state)
+{
+    (void)state;
+    assert_message("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+                   "<Message>Request has expired</Message><RequestId>4442587FB7D0A2F9</RequestId>"
+                   "</Error>",
+                   "AccessDenied: Request has expired");
+    assert_message("<Error><Code>SlowDown</Code></Error>", "SlowDown");
+    assert_message("<Error><Message>no code</Message></Error>", "(an HTML page)");
+    assert_message("<Error><Code>NoSuchKey", "(an HTML page)");
+    assert_message("<Error><Code>Bad\nLine</Code><Message>x</Message></Error>", "Bad Line: x");
+}
+
 static void test_empty_body_gives_empty_message(void **state)
 {
     (void)state;
@@ -309,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_plain_text_body),
         cmocka_unit_test(test_plain_text_takes_the_first_line),
         cmocka_unit_test(test_html_page),
+        cmocka_unit_test(test_s3_xml_error),
         cmocka_unit_test(test_empty_body_gives_empty_message),
         cmocka_unit_test(test_json_without_a_message_gives_empty_message),
         cmocka_unit_test(test_huge_line_is_truncated_to_the_output),

@@ -393,6 +393,31 @@ static void test_merge_many(void **state)
     free(recent);
 }
 
+/* A server answered 200,000 locations in one page: the old pairwise check took minutes (and
+ * meson's time-out fails it); a hash set makes it one pass. */
+static void test_merge_200000_distinct_is_one_pass(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    char **recent = calloc(N, sizeof *recent);
+    assert_non_null(recent);
+    for (int i = 0; i < N; i++) {
+        recent[i] = malloc(96);
+        snprintf(recent[i], 96, WRLD ":%d~region(us)", i);
+    }
+    size_t n = 0;
+    char **all = instance_names_merge(WRLD ":7~region(us)", recent, N, recent, 10, &n);
+    assert_non_null(all);
+    assert_int_equal(n, N);
+    assert_string_equal(all[0], WRLD ":7~region(us)");
+    assert_string_equal(all[1], WRLD ":0~region(us)");
+    assert_string_equal(all[N - 1], WRLD ":199999~region(us)");
+    instances_api_free_strings(all);
+    for (int i = 0; i < N; i++)
+        free(recent[i]);
+    free(recent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_merge_leaves_out_what_is_not_a_location),
         cmocka_unit_test(test_merge_empty),
         cmocka_unit_test(test_merge_many),
+        cmocka_unit_test(test_merge_200000_distinct_is_one_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -491,6 +491,23 @@ static void test_recent_page(void **state)
     instances_api_free_strings(locs);
 }
 
+/* A server that ignores n: only the first n items are looked at, and count says how many
+ * came so that the caller stops paging. */
+static void test_recent_page_longer_than_asked(void **state)
+{
+    (void)state;
+    char **locs = NULL;
+    size_t nlocs = 0, count = 0;
+    answer(1, 200, "[\"" LOC "\", \"a\", \"b\", \"c\", \"d\"]");
+    assert_int_equal(instances_api_recent_page(client, 0, 2, &locs, &nlocs, &count), 0);
+    assert_int_equal(count, 5);
+    assert_int_equal(nlocs, 2);
+    assert_string_equal(locs[0], LOC);
+    assert_string_equal(locs[1], "a");
+    assert_null(locs[2]);
+    instances_api_free_strings(locs);
+}
+
 static void test_recent_bad(void **state)
 {
     (void)state;
@@ -531,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_close_query_too_small),
         cmocka_unit_test(test_invite),
         cmocka_unit_test(test_recent_page),
+        cmocka_unit_test(test_recent_page_longer_than_asked),
         cmocka_unit_test(test_recent_bad),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);

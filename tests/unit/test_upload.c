@@ -166,14 +166,19 @@ static void test_poll_delay_grows_and_caps(void **state)
 static void test_retryable(void **state)
 {
     (void)state;
-    assert_true(upload_err_retryable(-EIO));
-    assert_true(upload_err_retryable(-EAGAIN));
-    assert_true(upload_err_retryable(-ETIMEDOUT));
-    assert_true(upload_err_retryable(-EACCES));
-    assert_false(upload_err_retryable(-EINVAL));
-    assert_false(upload_err_retryable(-ENOENT));
-    assert_false(upload_err_retryable(-ENOSPC));
-    assert_false(upload_err_retryable(0));
+    assert_true(upload_err_retryable(-EIO, UPLOAD_AT_BLOB));
+    assert_true(upload_err_retryable(-EAGAIN, UPLOAD_AT_BLOB));
+    assert_true(upload_err_retryable(-ETIMEDOUT, UPLOAD_AT_BLOB));
+    assert_true(upload_err_retryable(-EACCES, UPLOAD_AT_BLOB));
+    assert_false(upload_err_retryable(-EINVAL, UPLOAD_AT_BLOB));
+    assert_false(upload_err_retryable(-ENOENT, UPLOAD_AT_BLOB));
+    assert_false(upload_err_retryable(-ENOSPC, UPLOAD_AT_BLOB));
+    assert_false(upload_err_retryable(0, UPLOAD_AT_BLOB));
+    /* From the API, EACCES is a 401 (the session is gone) or a 403 (not yours): never again. */
+    assert_false(upload_err_retryable(-EACCES, UPLOAD_AT_API));
+    assert_true(upload_err_retryable(-EIO, UPLOAD_AT_API));
+    assert_true(upload_err_retryable(-EAGAIN, UPLOAD_AT_API));
+    assert_false(upload_err_retryable(-ENOENT, UPLOAD_AT_API));
 }
 
 /* --- status of a waiting multipart upload --------------------------------------------------- */
@@ -253,10 +258,10 @@ static void test_queue_in_order_then_done(void **state)
     assert_int_equal(upload_queue_take(&q), 2);
     assert_int_equal(upload_queue_take(&q), -1);
     /* Parts finish out of order; the etags stay in part order. */
-    upload_queue_put(&q, 2, 0, "e3");
-    upload_queue_put(&q, 0, 0, "e1");
+    upload_queue_put(&q, 2, 0, UPLOAD_AT_BLOB, "e3");
+    upload_queue_put(&q, 0, 0, UPLOAD_AT_BLOB, "e1");
     assert_false(upload_queue_complete(&q));
-    upload_queue_put(&q, 1, 0, "e2");
+    upload_queue_put(&q, 1, 0, UPLOAD_AT_BLOB, "e2");
     assert_true(upload_queue_complete(&q));
     assert_string_equal(q.etags[0], "e1");
     assert_string_equal(q.etags[1], "e2");
@@ -278,16 +283,16 @@ static void test_queue_retries_a_part_alone(void **state)
     assert_int_equal(upload_queue_init(&q, p, n), 0);
     assert_int_equal(upload_queue_take(&q), 0);
     assert_int_equal(upload_queue_take(&q), 1);
-    upload_queue_put(&q, 1, -EIO, NULL); /* a 500 from the blob store */
-    upload_queue_put(&q, 0, 0, "e1");
+    upload_queue_put(&q, 1, -EIO, UPLOAD_AT_BLOB, NULL); /* a 500 from the blob store */
+    upload_queue_put(&q, 0, 0, UPLOAD_AT_BLOB, "e1");
     /* Part 2 comes back before part 3 (lowest number first). */
     assert_int_equal(upload_queue_take(&q), 1);
     assert_int_equal(q.attempts[1], 2);
     assert_int_equal(upload_queue_take(&q), 2);
-    upload_queue_put(&q, 1, -EAGAIN, NULL);
+    upload_queue_put(&q, 1, -EAGAIN, UPLOAD_AT_BLOB, NULL);
     assert_int_equal(upload_queue_take(&q), 1);
-    upload_queue_put(&q, 1, 0, "e2");
-    upload_queue_put(&q, 2, 0, "e3");
+    upload_queue_put(&q, 1, 0, UPLOAD_AT_BLOB, "e2");
+    upload_queue_put(&q, 2, 0, UPLOAD_AT_BLOB, "e3");
     assert_true(upload_queue_complete(&q));
     assert_int_equal(q.err, 0);
     upload_queue_free(&q);
@@ -303,7 +308,7 @@ static void test_queue_gives_up_after_attempts(void **state)
     assert_int_equal(upload_queue_init(&q, p, n), 0);
     for (int a = 0; a < UPLOAD_PART_ATTEMPTS; a++) {
         assert_int_equal(upload_queue_take(&q), 0);
-        upload_queue_put(&q, 0, -ETIMEDOUT, NULL);
+        upload_queue_put(&q, 0, -ETIMEDOUT, UPLOAD_AT_BLOB, NULL);
     }
     assert_int_equal(q.err, -ETIMEDOUT);
     assert_int_equal(upload_queue_take(&q), -1); /* nobody starts another part */
@@ -321,11 +326,28 @@ static void test_queue_fails_at_once_on_a_refusal(void **state)
     assert_int_equal(upload_queue_init(&q, p, n), 0);
     assert_int_equal(upload_queue_take(&q), 0);
     assert_int_equal(upload_queue_take(&q), 1);
-    upload_queue_put(&q, 0, -EINVAL, NULL); /* BadDigest: trying again changes nothing */
+    upload_queue_put(&q, 0, -EINVAL, UPLOAD_AT_BLOB,
+                     NULL); /* BadDigest: trying again changes nothing */
     assert_int_equal(q.err, -EINVAL);
     assert_int_equal(upload_queue_take(&q), -1);
-    upload_queue_put(&q, 1, 0, "e2"); /* a part in flight still lands */
+    upload_queue_put(&q, 1, 0, UPLOAD_AT_BLOB, "e2"); /* a part in flight still lands */
     assert_int_equal(q.err, -EINVAL);
+    upload_queue_free(&q);
+    free(p);
+}
+
+/* A 401 on a part's start: the part is not tried again and no other part starts. */
+static void test_queue_fails_at_once_on_a_401_from_start(void **state)
+{
+    (void)state;
+    int n;
+    struct upload_part *p = plan(12 * MiB, &n);
+    struct upload_queue q;
+    assert_int_equal(upload_queue_init(&q, p, n), 0);
+    assert_int_equal(upload_queue_take(&q), 0);
+    upload_queue_put(&q, 0, -EACCES, UPLOAD_AT_API, NULL);
+    assert_int_equal(q.err, -EACCES);
+    assert_int_equal(upload_queue_take(&q), -1);
     upload_queue_free(&q);
     free(p);
 }
@@ -339,7 +361,7 @@ static void test_queue_success_without_etag_is_a_failure(void **state)
     assert_int_equal(upload_queue_init(&q, p, n), 0);
     for (int a = 0; a < UPLOAD_PART_ATTEMPTS; a++) {
         assert_int_equal(upload_queue_take(&q), 0);
-        upload_queue_put(&q, 0, 0, NULL);
+        upload_queue_put(&q, 0, 0, UPLOAD_AT_BLOB, NULL);
     }
     assert_int_equal(q.err, -EIO);
     upload_queue_free(&q);
@@ -364,9 +386,9 @@ static void test_queue_resume_skips_preloaded(void **state)
     assert_int_equal(upload_queue_take(&q), 3);
     assert_int_equal(upload_queue_take(&q), 4);
     assert_int_equal(upload_queue_take(&q), -1);
-    upload_queue_put(&q, 1, 0, "e2");
-    upload_queue_put(&q, 3, 0, "e4");
-    upload_queue_put(&q, 4, 0, "e5");
+    upload_queue_put(&q, 1, 0, UPLOAD_AT_BLOB, "e2");
+    upload_queue_put(&q, 3, 0, UPLOAD_AT_BLOB, "e4");
+    upload_queue_put(&q, 4, 0, UPLOAD_AT_BLOB, "e5");
     assert_true(upload_queue_complete(&q));
     upload_queue_free(&q);
     free(p);
@@ -379,9 +401,9 @@ static void test_queue_ignores_bad_puts(void **state)
     struct upload_part *p = plan(12 * MiB, &n);
     struct upload_queue q;
     assert_int_equal(upload_queue_init(&q, p, n), 0);
-    upload_queue_put(&q, 0, 0, "not taken"); /* never handed out */
-    upload_queue_put(&q, -1, 0, "x");
-    upload_queue_put(&q, 7, 0, "x");
+    upload_queue_put(&q, 0, 0, UPLOAD_AT_BLOB, "not taken"); /* never handed out */
+    upload_queue_put(&q, -1, 0, UPLOAD_AT_BLOB, "x");
+    upload_queue_put(&q, 7, 0, UPLOAD_AT_BLOB, "x");
     assert_int_equal(q.done, 0);
     assert_null(q.etags[0]);
     upload_queue_free(&q);
@@ -410,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_queue_retries_a_part_alone),
         cmocka_unit_test(test_queue_gives_up_after_attempts),
         cmocka_unit_test(test_queue_fails_at_once_on_a_refusal),
+        cmocka_unit_test(test_queue_fails_at_once_on_a_401_from_start),
         cmocka_unit_test(test_queue_success_without_etag_is_a_failure),
         cmocka_unit_test(test_queue_resume_skips_preloaded),
         cmocka_unit_test(test_queue_ignores_bad_puts),

@@ -175,6 +175,70 @@ static void test_sizes_above_4_gib_are_kept(void **state)
     vrc_file_unref(f);
 }
 
+/* Hostile: INT64_MAX must not overflow anything downstream (st_blocks rounds it up). */
+static void test_sizes_beyond_belief_are_cut(void **state)
+{
+    (void)state;
+    struct vrc_file *f =
+        parse_text("{\"id\":\"" FID "\",\"versions\":[{\"version\":1,\"status\":\"complete\","
+                   "\"file\":{\"sizeInBytes\":9223372036854775807,\"status\":\"complete\"}}]}");
+    assert_int_equal(f->versions[0].data[VRC_DATA_FILE].size, VRC_FILE_SIZE_MAX);
+    vrc_file_unref(f);
+}
+
+static void test_version_numbers_beyond_int_are_never_shown(void **state)
+{
+    (void)state;
+    struct vrc_file *f = parse_text("{\"id\":\"" FID "\",\"versions\":["
+                                    "{\"version\":4294967297,\"status\":\"complete\"},"
+                                    "{\"version\":-3,\"status\":\"complete\"}]}");
+    assert_int_equal(f->nversions, 2);
+    assert_int_equal(f->versions[0].version, -1);
+    assert_int_equal(f->versions[1].version, -1);
+    assert_int_equal(vrc_file_latest(f), 0);
+    assert_null(vrc_file_version(f, 1));
+    vrc_file_unref(f);
+}
+
+/* Hostile: an id the kernel cannot take as a name ('/') or that could climb out of a URL path
+ * is refused, so the listing drops that one File and keeps the others. */
+static void test_ids_that_are_not_file_ids_are_rejected(void **state)
+{
+    (void)state;
+    assert_rejected_text("{\"id\":\"file_abc/def\"}");
+    assert_rejected_text("{\"id\":\"file_../../x\"}");
+    assert_rejected_text("{\"id\":\"file_\"}");
+    assert_rejected_text("{\"id\":\"avtr_2a7f6e2c-4c5e-4b8e-9d3a-0f1e2d3c4b5a\"}");
+    assert_rejected_text("{\"id\":\"file_a b\"}");
+    assert_rejected_text("{\"id\":\"file_\u00e9\"}");
+    assert_rejected_text("{\"id\":\"file_0123456789012345678901234567890123456789"
+                         "01234567890123456789012345678901234567890\"}"); /* 81 after file_ */
+    struct vrc_file *f = parse_text("{\"id\":\"file_A-z9\"}");
+    assert_string_equal(f->id, "file_A-z9");
+    vrc_file_unref(f);
+}
+
+/* An id with a \u0000 would be cut short in C and name another File. */
+static void test_id_with_a_nul_is_rejected(void **state)
+{
+    (void)state;
+    json_t *obj = json_loads("{\"id\":\"file_abc\\u0000def\"}", JSON_ALLOW_NUL, NULL);
+    assert_non_null(obj);
+    assert_rejected(obj);
+    json_decref(obj);
+}
+
+static void test_file_id_ok(void **state)
+{
+    (void)state;
+    assert_true(vrc_file_id_ok(FID, strlen(FID)));
+    assert_true(vrc_file_id_ok("file_x/y", 6)); /* only the first len bytes count */
+    assert_false(vrc_file_id_ok("file_x/y", 8));
+    assert_false(vrc_file_id_ok("file_", 5));
+    assert_false(vrc_file_id_ok("File_x", 6));
+    assert_false(vrc_file_id_ok(NULL, 0));
+}
+
 static void test_statuses(void **state)
 {
     (void)state;
@@ -611,6 +675,11 @@ int main(void)
         cmocka_unit_test(test_file_data_without_md5_parses_with_empty_md5),
         cmocka_unit_test(test_multipart_category_and_upload_id),
         cmocka_unit_test(test_sizes_above_4_gib_are_kept),
+        cmocka_unit_test(test_sizes_beyond_belief_are_cut),
+        cmocka_unit_test(test_version_numbers_beyond_int_are_never_shown),
+        cmocka_unit_test(test_ids_that_are_not_file_ids_are_rejected),
+        cmocka_unit_test(test_id_with_a_nul_is_rejected),
+        cmocka_unit_test(test_file_id_ok),
         cmocka_unit_test(test_statuses),
         cmocka_unit_test(test_unknown_fields_everywhere_are_ignored),
         cmocka_unit_test(test_deleted_version_is_hidden),
