@@ -1,5 +1,6 @@
 #include "vfs/files_tree.h"
 
+#include "log.h"
 #include "vfs/blob_reader.h"
 #include "vfs/files_meta.h"
 #include "vfs/names.h"
@@ -242,4 +243,90 @@ int files_tree_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_in
     if (!err)
         fi->fh = (uint64_t)(uintptr_t)h;
     return err;
+}
+
+/* The File's own facts, on its directory, so that getfattr -d -R finds Files by name. */
+static const char *const file_xattrs[] = {"user.vrchat.name", "user.vrchat.tags",
+                                          "user.vrchat.mimeType", "user.vrchat.extension", NULL};
+
+static int file_xattr_index(const char *name)
+{
+    for (int i = 0; file_xattrs[i]; i++)
+        if (strcmp(name, file_xattrs[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* The value of attribute i of f, malloc'd (tags joined with commas), or NULL. */
+static char *file_xattr_value(const struct vrc_file *f, int i)
+{
+    if (i == 0)
+        return strdup(f->name);
+    if (i == 2)
+        return strdup(f->mime_type);
+    if (i == 3)
+        return strdup(f->extension);
+    size_t len = 1;
+    for (size_t t = 0; t < f->ntags; t++)
+        len += strlen(f->tags[t]) + 1;
+    char *joined = malloc(len);
+    if (!joined)
+        return NULL;
+    size_t used = 0;
+    for (size_t t = 0; t < f->ntags; t++)
+        used += (size_t)sprintf(joined + used, "%s%s", t ? "," : "", f->tags[t]);
+    joined[used] = '\0';
+    return joined;
+}
+
+int files_tree_getxattr(struct vfs *v, const struct vfs_path *p, const char *name, char *value,
+                        size_t size)
+{
+    int i = file_xattr_index(name);
+    if (p->kind != VP_FILE_DIR || i < 0)
+        return -ENODATA;
+    struct vrc_file *f;
+    int err = files_meta_get(v, p->file_id, &f);
+    if (err)
+        return err;
+    char *val = file_xattr_value(f, i);
+    vrc_file_unref(f);
+    if (!val)
+        return -ENOMEM;
+    size_t len = strlen(val);
+    err = size == 0 ? (int)len : size < len ? -ERANGE : (memcpy(value, val, len), (int)len);
+    free(val);
+    return err;
+}
+
+int files_tree_listxattr(struct vfs *v, const struct vfs_path *p, char *list, size_t size)
+{
+    (void)v;
+    if (p->kind != VP_FILE_DIR)
+        return 0;
+    size_t need = 0;
+    for (int i = 0; file_xattrs[i]; i++)
+        need += strlen(file_xattrs[i]) + 1;
+    if (size == 0)
+        return (int)need;
+    if (size < need)
+        return -ERANGE;
+    for (int i = 0; file_xattrs[i]; i++) {
+        size_t n = strlen(file_xattrs[i]) + 1;
+        memcpy(list, file_xattrs[i], n);
+        list += n;
+    }
+    return (int)need;
+}
+
+int files_tree_change_xattr(const struct vfs_path *p, const char *name)
+{
+    if (file_xattr_index(name) >= 0) {
+        log_info("/files/%s: %s is read-only: it is the File's own, set by VRChat", p->file_id,
+                 name);
+        return -EPERM;
+    }
+    log_info("/files/%s: cannot set or remove %s: a File's directory has only user.vrchat.* facts",
+             p->file_id, name);
+    return -ENOTSUP;
 }

@@ -269,6 +269,8 @@ int fs_getxattr(struct vfs *v, const char *path, const char *name, char *value, 
         return err;
     if (p.kind == VP_INSTANCE_JSON)
         return instances_getxattr(v, &p, name, value, size);
+    if (p.kind == VP_FILE_DIR)
+        return files_tree_getxattr(v, &p, name, value, size);
     return -ENODATA;
 }
 
@@ -281,6 +283,8 @@ int fs_setxattr(struct vfs *v, const char *path, const char *name, const char *v
         return err;
     if (p.kind == VP_INSTANCE_JSON)
         return instances_setxattr(v, &p, name, value, size, flags);
+    if (p.kind == VP_FILE_DIR)
+        return files_tree_change_xattr(&p, name);
     return -ENOTSUP;
 }
 
@@ -292,6 +296,8 @@ int fs_listxattr(struct vfs *v, const char *path, char *list, size_t size)
         return err;
     if (p.kind == VP_INSTANCE_JSON)
         return instances_listxattr(v, &p, list, size);
+    if (p.kind == VP_FILE_DIR)
+        return files_tree_listxattr(v, &p, list, size);
     return 0;
 }
 
@@ -299,11 +305,12 @@ int fs_listxattr(struct vfs *v, const char *path, char *list, size_t size)
 int fs_removexattr(struct vfs *v, const char *path, const char *name)
 {
     (void)v;
-    (void)name;
     struct vfs_path p;
     int err = vfs_path_parse(path, &p);
     if (err)
         return err;
+    if (p.kind == VP_FILE_DIR)
+        return files_tree_change_xattr(&p, name);
     return p.kind == VP_INSTANCE_JSON ? -ENOTSUP : -ENODATA;
 }
 

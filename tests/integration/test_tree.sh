@@ -58,6 +58,31 @@ log_mark
 check "a second rsync -a within cache_ttl succeeds" rsync -a "$MNT/files/" "$T/backup/"
 check_eq "and sends no request at all" 0 "$(count_requests '*' '*' .)"
 
+# --- xattrs on each File's directory: the File's name, tags, MIME type, extension ------------
+check_eq "getfattr -n user.vrchat.name gives the File's name" "S" \
+    "$(getfattr --absolute-names --only-values -n user.vrchat.name "$MNT/files/$STICKER")"
+check_eq "user.vrchat.tags" "sticker" "$(getfattr --absolute-names --only-values -n user.vrchat.tags "$MNT/files/$STICKER")"
+check_eq "user.vrchat.mimeType" "image/png" \
+    "$(getfattr --absolute-names --only-values -n user.vrchat.mimeType "$MNT/files/$STICKER")"
+check_eq "user.vrchat.extension" ".png" \
+    "$(getfattr --absolute-names --only-values -n user.vrchat.extension "$MNT/files/$STICKER")"
+check_eq "listxattr lists the four" \
+    "user.vrchat.extension user.vrchat.mimeType user.vrchat.name user.vrchat.tags" \
+    "$(getfattr -d -m - --absolute-names "$MNT/files/$STICKER" | sed -n 's/=.*//p' | sort | tr '\n' ' ' | sed 's/ $//')"
+ICON2=$(py "print([f['id'] for f in s['files'] if f['name'] == 'Icon 2'][0])")
+check_eq "getfattr -d -R finds a File by name (its directory, and its by-tag link)" \
+    "$MNT/files/by-tag/icon/$ICON2 $MNT/files/$ICON2" \
+    "$(getfattr -d -R --absolute-names "$MNT/files" 2>/dev/null |
+        awk '/^# file: /{f=$3} $0=="user.vrchat.name=\"Icon 2\""{print f}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_errno "setting user.vrchat.name is EPERM" "Operation not permitted" \
+    setfattr -n user.vrchat.name -v other "$MNT/files/$STICKER"
+check "and logs the path and why" grep -q "/files/$STICKER: user.vrchat.name is read-only" "$T/vrcfs.log"
+check_errno "another attribute on a File is ENOTSUP" "Operation not supported" \
+    setfattr -n user.other -v x "$MNT/files/$STICKER"
+check_errno "removing user.vrchat.tags is EPERM" "Operation not permitted" \
+    setfattr -x user.vrchat.tags "$MNT/files/$STICKER"
+check_eq "the name is unchanged" "S" "$(getfattr --absolute-names --only-values -n user.vrchat.name "$MNT/files/$STICKER")"
+
 # --- allow_other turns default_permissions on: another user gets only what the modes allow ----
 vrcfs_unmount
 chmod 755 "$T" # the mount point must be reachable for another user
