@@ -49,17 +49,6 @@ int sharedcloud_instance_parse_date(const char *s, time_t *out)
     return 0;
 }
 
-void sharedcloud_instance_format_date(time_t t, char *out)
-{
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
-        snprintf(out, SHAREDCLOUD_DATE_LEN + 1, "01-01-1970 00:00:00");
-        return;
-    }
-    snprintf(out, SHAREDCLOUD_DATE_LEN + 1, "%02d-%02d-%04d %02d:%02d:%02d", tm.tm_mday,
-             tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 bool sharedcloud_instance_uuid_ok(const char *s)
 {
     if (!s || strlen(s) != SHAREDCLOUD_UUID_LEN)

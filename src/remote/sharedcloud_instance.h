@@ -39,9 +39,6 @@ struct sharedcloud_instance {
  * -EINVAL for anything else, NULL included. */
 int sharedcloud_instance_parse_date(const char *s, time_t *out);
 
-/* Writes t as "dd-mm-yyyy HH:MM:SS" (UTC) into out (at least SHAREDCLOUD_DATE_LEN + 1 bytes). */
-void sharedcloud_instance_format_date(time_t t, char *out);
-
 /* True for a uuid in the form the service uses (8-4-4-4-12 hex digits, either case), the only
  * strings that may go into a URL path. NULL is false. */
 bool sharedcloud_instance_uuid_ok(const char *s);

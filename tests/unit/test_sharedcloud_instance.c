@@ -104,20 +104,6 @@ static void test_date_rejects_impossible_and_other_forms(void **state)
     assert_int_equal(sharedcloud_instance_parse_date(NULL, &t), -EINVAL);
 }
 
-static void test_date_format_round_trips(void **state)
-{
-    (void)state;
-    char out[SHAREDCLOUD_DATE_LEN + 1];
-    sharedcloud_instance_format_date(1538755324, out);
-    assert_string_equal(out, "05-10-2018 16:02:04");
-    sharedcloud_instance_format_date(0, out);
-    assert_string_equal(out, "01-01-1970 00:00:00");
-    time_t back;
-    sharedcloud_instance_format_date(1583020799, out);
-    assert_int_equal(sharedcloud_instance_parse_date(out, &back), 0);
-    assert_int_equal(back, 1583020799);
-}
-
 /* --- uuid --- */
 
 static void test_uuid_form(void **state)
@@ -455,7 +441,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_date_parses_the_documents_dates),
         cmocka_unit_test(test_date_rejects_impossible_and_other_forms),
-        cmocka_unit_test(test_date_format_round_trips),
         cmocka_unit_test(test_uuid_form),
         cmocka_unit_test(test_parse_the_documents_list_item),
         cmocka_unit_test(test_parse_the_documents_create_answer),
