@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1081,10 +1082,26 @@ int files_write_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_i
     return handle_new(w, s, fi);
 }
 
+/* VRChat names are JSON text: a name that is not UTF-8 could never be sent, nor staged (its
+ * record is JSON too). Refused at create with EINVAL, rather than stored under another name,
+ * so the name the user asked for never turns into a different one. */
+static int refuse_non_utf8(const char *name)
+{
+    if (names_is_utf8(name))
+        return 0;
+    char shown[NAME_MAX + 1];
+    names_printable(name, shown, sizeof shown);
+    log_info("files: %s: the name is not UTF-8, which a VRChat name must be (EINVAL)", shown);
+    return -EINVAL;
+}
+
 int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
                        struct fuse_file_info *fi)
 {
     (void)mode; /* modes come from the server's side of things (0644) */
+    int refused = refuse_non_utf8(p->name);
+    if (refused)
+        return refused;
     struct files_write_state *w = v->writes;
     files_recovery_ensure_worker(w);
     struct staging_record r = {0};
@@ -1231,6 +1248,9 @@ int files_write_unlink(struct vfs *v, const struct vfs_path *p)
 static int rename_target(struct vfs *v, const struct vfs_path *to, struct staging_record *r)
 {
     memset(r, 0, sizeof *r);
+    int refused = refuse_non_utf8(to->name);
+    if (refused)
+        return refused;
     snprintf(r->name, sizeof r->name, "%s", to->name);
     if (names_is_temporary(to->name)) {
         r->kind = STAGING_TEMP;

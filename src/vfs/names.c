@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,4 +225,68 @@ int names_is_temporary(const char *name)
     if (starts_with(name, ".goutputstream-"))
         return 1; /* GLib/gedit atomic save */
     return is_vim_swap(name) || is_mkstemp(name);
+}
+
+/* --- UTF-8 -------------------------------------------------------------------------------- */
+
+/* The length of the well-formed UTF-8 sequence at s, or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n;
+    unsigned cp;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        n = 2;
+        cp = s[0] & 0x1F;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        n = 3;
+        cp = s[0] & 0x0F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        n = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+int names_is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (!n)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+void names_printable(const char *s, char *out, size_t out_len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        bool plain = n > 1 || (n == 1 && *p >= 0x20 && *p != 0x7f);
+        size_t need = plain ? n : 4;
+        if (o + need >= out_len)
+            break;
+        if (plain)
+            memcpy(out + o, p, n);
+        else
+            snprintf(out + o, 5, "\\x%02X", *p);
+        o += need;
+        p += plain ? n : 1;
+    }
+    out[o] = '\0';
 }

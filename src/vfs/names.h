@@ -2,6 +2,8 @@
 #ifndef VRCFS_NAMES_H
 #define VRCFS_NAMES_H
 
+#include <stddef.h>
+
 /* The alias shown in /files/<fileId>/ for a File: name + extension ("Avatar Image" + ".png").
  * '/' and control characters become '_'; an empty name becomes "file"; a name that would be
  * "." or ".." or would collide with "file.json" or "latest" gets a leading '_'; the result is cut
@@ -20,5 +22,13 @@ const char *names_mime_for_extension(const char *ext);
 /* True for names editors and tools use for temporary files (".x.swp", "x~", ".x.XXXXXX",
  * "#x#", ".goutputstream-*"), which vrcfs keeps local and never uploads by themselves. */
 int names_is_temporary(const char *name);
+
+/* True when s is well-formed UTF-8 (no overlong forms, surrogates or code points beyond
+ * U+10FFFF): what a VRChat name, and the JSON that carries it, can hold. */
+int names_is_utf8(const char *s);
+
+/* s for a log line: bytes that are not printable ASCII or UTF-8 become \xNN, cut to fit out
+ * (out_len bytes, at least 5). */
+void names_printable(const char *s, char *out, size_t out_len);
 
 #endif

@@ -70,4 +70,37 @@ check "... and never the 101st" sh -c "! grep -qF ':100~region(us).json' '$T/ins
 check "... says so in the log" grep -q "sent 200000 locations for n=100" "$T/vrcfs.log"
 emu_faults_clear
 
+# --- a name that is not UTF-8 ----------------------------------------------------------------
+check_errno "creating a name that is not UTF-8 is EINVAL" "Invalid argument" \
+    python3 -c "open(b'$F/' + b'caf\xe9.txt', 'wb')"
+check "... with one log line saying why" grep -q 'caf\\xE9.txt: the name is not UTF-8' "$T/vrcfs.log"
+check "renaming a temporary file to such a name is EINVAL too" bash -c "
+    echo x >'$F/.draft.swp' &&
+    python3 -c \"import os; os.rename(b'$F/.draft.swp', b'$F/\\xff.txt')\" 2>&1 | grep -q 'Invalid argument'"
+check "... and says why" grep -q 'xFF.txt: the name is not UTF-8' "$T/vrcfs.log"
+rm -f "$F/.draft.swp"
+
+# --- a 401 from PUT .../start is never retried -----------------------------------------------
+printf '%s' '{"error":{"message":"\"Missing Credentials\"","status_code":401}}' >"$T/401.json"
+emu_fault "api:respond:match=/start,method=PUT,status=401,body_file=$T/401.json"
+head -c 3000 /dev/urandom >"$T/small.bin"
+log_mark
+check_errno "a simple upload refused with 401 fails with EACCES" "Permission denied" \
+    cp "$T/small.bin" "$F/refused.bin"
+check_eq "... after one PUT .../start, not retried" 1 "$(count_requests api PUT '/start$')"
+emu_ctl POST /config '{"multipart_threshold": 1048576}' >/dev/null
+head -c $((16 << 20)) /dev/urandom >"$T/big.bin"
+log_mark
+check_errno "a multipart upload refused with 401 fails with EACCES" "Permission denied" \
+    cp "$T/big.bin" "$F/refused-big.bin"
+tail -n +"$((LOG_MARK + 1))" "$T/requests.log" | python3 -c "
+import json, sys, collections
+n = collections.Counter(r.get('query', '') for r in map(json.loads, sys.stdin)
+                        if r['host'] == 'api' and r['method'] == 'PUT' and r['path'].endswith('/start'))
+print(sum(n.values()), max(n.values(), default=0))" >"$T/starts.txt"
+read -r starts most <"$T/starts.txt"
+check "... some part's start was asked" test "$starts" -ge 1
+check_eq "... and no part's start was asked twice" 1 "$most"
+emu_faults_clear
+
 finish

@@ -363,6 +363,37 @@ static void test_ordinary_names_are_not_temporary(void **state)
         assert_false(names_is_temporary(ok[i]));
 }
 
+/* --- UTF-8 --- */
+
+static void test_utf8_accepts_text(void **state)
+{
+    (void)state;
+    assert_true(names_is_utf8(""));
+    assert_true(names_is_utf8("photo.png"));
+    assert_true(names_is_utf8("Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9f\x98\x80.png"));
+}
+
+static void test_utf8_refuses_what_json_cannot_carry(void **state)
+{
+    (void)state;
+    assert_false(names_is_utf8("\xff.png"));
+    assert_false(names_is_utf8("caf\xe9.png"));        /* Latin-1 */
+    assert_false(names_is_utf8("\xc0\xaf.png"));       /* overlong '/' */
+    assert_false(names_is_utf8("\xed\xa0\x80.png"));   /* a surrogate */
+    assert_false(names_is_utf8("\xf4\x90\x80\x80.x")); /* beyond U+10FFFF */
+    assert_false(names_is_utf8("\xe2\x98.png"));       /* cut short */
+}
+
+static void test_printable_escapes_bytes(void **state)
+{
+    (void)state;
+    char out[64];
+    names_printable("a\xff\x01\xc3\xa9.png", out, sizeof out);
+    assert_string_equal(out, "a\\xFF\\x01\xc3\xa9.png");
+    names_printable("\xff\xff\xff", out, 9);
+    assert_string_equal(out, "\\xFF\\xFF");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +426,9 @@ int main(void)
         cmocka_unit_test(test_temporary_mkstemp),
         cmocka_unit_test(test_temporary_goutputstream_and_lock),
         cmocka_unit_test(test_ordinary_names_are_not_temporary),
+        cmocka_unit_test(test_utf8_accepts_text),
+        cmocka_unit_test(test_utf8_refuses_what_json_cannot_carry),
+        cmocka_unit_test(test_printable_escapes_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
