@@ -71,57 +71,65 @@ static char *env_or_prompt(const char *env, const char *question, int secret)
     return v && *v ? strdup(v) : prompt(question, secret);
 }
 
-static void explain_login_failure(int err, const char *api_url, const char *message)
+/* One line on why a login step failed, from what happened: no answer at all, a refusal, a
+ * rate limit, or a server that answered but failed (a 503 is an outage, not a rate limit).
+ * status -1: unknown (sharedcloud's check gives none), judged by the errno alone. */
+static void explain_login_failure(int err, long status, const char *api_url, const char *message)
 {
-    if (err == -EACCES)
-        fprintf(stderr, "vrcfs: login refused: %s\n", *message ? message : "access denied");
-    else if (err == -EAGAIN)
+    const char *said = *message ? message : strerror(-err);
+    if (status < 0 && err != -EACCES && err != -EAGAIN && err != -EIO && err != -ETIMEDOUT) {
+        fprintf(stderr, "vrcfs: login failed: %s\n", said);
+        return;
+    }
+    if (status < 0)
+        status = err == -EACCES ? 401 : err == -EAGAIN ? 429 : 0;
+    if (status == 0)
+        fprintf(stderr, "vrcfs: cannot reach %s: %s\n", api_url, said);
+    else if (status == 429)
         fprintf(stderr,
-                "vrcfs: the server is rate limiting logins (%s); wait before trying again\n",
-                *message ? message : "429");
-    else if (err == -ETIMEDOUT || err == -EIO)
-        fprintf(stderr, "vrcfs: cannot reach %s: %s\n", api_url,
-                *message ? message : strerror(-err));
+                "vrcfs: the server is rate limiting logins (%s); wait before trying again\n", said);
+    else if (status == 401 || status == 403)
+        fprintf(stderr, "vrcfs: login refused: %s\n", *message ? message : "access denied");
+    else if (status >= 500)
+        fprintf(stderr,
+                "vrcfs: the server answered the login with HTTP %ld: %s; it is failing or down, "
+                "try again later\n",
+                status, said);
     else
-        fprintf(stderr, "vrcfs: login failed: %s\n", *message ? message : strerror(-err));
-}
-
-/* The method to use among those offered: an authenticator first, then e-mail, then a
- * recovery code, as the VRChat website does. */
-static enum auth_method pick_method(unsigned methods)
-{
-    if (methods & AUTH_2FA_TOTP)
-        return AUTH_2FA_TOTP;
-    if (methods & AUTH_2FA_EMAIL)
-        return AUTH_2FA_EMAIL;
-    return AUTH_2FA_OTP;
+        fprintf(stderr, "vrcfs: login failed: HTTP %ld: %s\n", status, said);
 }
 
 static int second_factor(struct http_client *c, unsigned methods, char **two_factor)
 {
-    enum auth_method m = pick_method(methods);
     const char *env_code = getenv("VRCFS_2FA_CODE");
     int tries = env_code && *env_code ? 1 : 3;
     int err = -EACCES;
-    for (int i = 0; i < tries && err == -EACCES; i++) {
-        char question[96];
-        snprintf(question, sizeof question, "%s code: ",
-                 m == AUTH_2FA_TOTP    ? "Authenticator (totp)"
-                 : m == AUTH_2FA_EMAIL ? "E-mailed (emailOtp)"
-                                       : "Recovery (otp)");
+    long status = 400;
+    /* Only a wrong code is worth typing another one. */
+    for (int i = 0; i < tries && err == -EACCES && status == 400; i++) {
+        const char *question = methods & AUTH_2FA_TOTP
+                                   ? "Authenticator (totp) or recovery (otp) code: "
+                               : methods & AUTH_2FA_EMAIL ? "E-mailed (emailOtp) code: "
+                                                          : "Recovery (otp) code: ";
         char *code = env_or_prompt("VRCFS_2FA_CODE", question, 0);
+        enum auth_method m = auth_method_for_code(methods, code);
         if (!code) {
             fprintf(stderr, "vrcfs: a %s code is required (set VRCFS_2FA_CODE)\n",
                     auth_method_name(m));
             return -EINVAL;
         }
         char message[256] = "";
-        err = auth_verify(c, m, code, two_factor, message);
+        err = auth_verify(c, m, code, two_factor, message, &status);
         free(code);
-        if (err == -EACCES)
+        if (err == -EACCES && status == 401)
+            fprintf(stderr,
+                    "vrcfs: the login was no longer pending when the %s code was checked (%s): "
+                    "the session cookie was missing or had expired; run vrcfs login again\n",
+                    auth_method_name(m), *message ? message : "401");
+        else if (err == -EACCES)
             fprintf(stderr, "vrcfs: wrong %s code: %s\n", auth_method_name(m), message);
         else if (err)
-            explain_login_failure(err, http_client_api_url(c), message);
+            explain_login_failure(err, status, http_client_api_url(c), message);
     }
     return err;
 }
@@ -194,7 +202,7 @@ static int login_sharedcloud(const struct vrcfs_options *o)
     char message[SHAREDCLOUD_MESSAGE_LEN] = "";
     int err = sharedcloud_api_check(c, message);
     if (err) {
-        explain_login_failure(err, s.api_url, message);
+        explain_login_failure(err, -1, s.api_url, message);
         goto out;
     }
     err = session_save(path, &s);
@@ -235,7 +243,7 @@ int command_login(const struct vrcfs_options *o)
 
     int err = auth_login(c, user, password, remembered, &login);
     if (err) {
-        explain_login_failure(err, s.api_url, login.message);
+        explain_login_failure(err, login.status, s.api_url, login.message);
         goto out_login;
     }
     s.auth = strdup(login.auth);

@@ -94,14 +94,16 @@ int auth_login(struct http_client *c, const char *username, const char *password
         }
     }
     json_decref(body);
+    out->status = err ? resp.status : 0;
     http_response_free(&resp);
     return err;
 }
 
 int auth_verify(struct http_client *c, enum auth_method method, const char *code, char **two_factor,
-                char *message)
+                char *message, long *status)
 {
     *two_factor = NULL;
+    *status = 0;
     const char *path = NULL;
     for (size_t i = 0; i < sizeof auth_methods / sizeof auth_methods[0]; i++)
         if (auth_methods[i].method == method)
@@ -123,6 +125,7 @@ int auth_verify(struct http_client *c, enum auth_method method, const char *code
     int err = http_perform(c, &req, &resp);
     free(text);
     snprintf(message, 256, "%s", resp.message);
+    *status = resp.status;
     if (err == -EINVAL)
         err = -EACCES; /* a 400 here is a wrong code */
     if (!err) {
@@ -140,6 +143,33 @@ int auth_verify(struct http_client *c, enum auth_method method, const char *code
     }
     http_response_free(&resp);
     return err;
+}
+
+static bool is_alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool auth_is_recovery_code(const char *code)
+{
+    size_t n = code ? strlen(code) : 0;
+    if (n != 8 && !(n == 9 && code[4] == '-'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(i == 4 && n == 9) && !is_alnum(code[i]))
+            return false;
+    return true;
+}
+
+enum auth_method auth_method_for_code(unsigned offered, const char *code)
+{
+    if ((offered & (AUTH_2FA_TOTP | AUTH_2FA_OTP)) && auth_is_recovery_code(code))
+        return AUTH_2FA_OTP;
+    if (offered & AUTH_2FA_TOTP)
+        return AUTH_2FA_TOTP;
+    if (offered & AUTH_2FA_EMAIL)
+        return AUTH_2FA_EMAIL;
+    return AUTH_2FA_OTP;
 }
 
 int auth_current_user(struct http_client *c, json_t **user)

@@ -33,6 +33,16 @@ check_errno "a wrong password is refused with the server's words" \
 check_errno "an unreachable server says so" "cannot reach" \
     env VRCFS_USERNAME=demo VRCFS_PASSWORD=x "$VRCFS" login -o api_url=http://127.0.0.1:9/api/1,session=$T/other.json
 
+# A server that answered but failed is neither a rate limit nor unreachable.
+emu_fault "api:503:match=^/api/1/auth/user,count=1"
+check_errno "a 503 at login says the server is failing, not rate limiting" \
+    "answered the login with HTTP 503: Service Unavailable; it is failing or down" vrcfs_login
+check "... and never says rate limiting" sh -c "! tail -1 '$T/login.out' | grep -q 'rate limiting'"
+emu_fault "api:html504:match=^/api/1/auth/user,count=1"
+check_errno "a 504 HTML page at login says the server answered" \
+    "answered the login with HTTP 504: (an HTML page)" vrcfs_login
+check "... and never says cannot reach" sh -c "! tail -1 '$T/login.out' | grep -q 'cannot reach'"
+
 # TOTP: the code comes from the emulator (it knows the secret it printed).
 rm -f "$SESSION"
 code=$(emu_ctl GET '/totp?user=demo-totp' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
@@ -42,6 +52,33 @@ check "and no session is saved" test ! -e "$SESSION"
 export VRCFS_2FA_CODE=$code
 check "login with a TOTP code succeeds" login_as demo-totp
 check "the session keeps the twoFactorAuth cookie" grep -q twoFactorAuth "$SESSION"
+
+# A recovery code (otp) works although totp is offered, and goes to the otp endpoint.
+rm -f "$SESSION"
+RECOVERY=$(sed -n 's/^vrchat-emulator: otp recovery codes \([^,]*\),.*/\1/p' "$T/emulator.out")
+[ -n "$RECOVERY" ] || die "no recovery codes in the emulator's output"
+log_mark
+export VRCFS_2FA_CODE=$RECOVERY
+check "login with a recovery code succeeds" login_as demo-totp
+check_eq "... verified at /auth/twofactorauth/otp/verify" 1 \
+    "$(count_requests api POST '^/api/1/auth/twofactorauth/otp/verify$')"
+check_eq "... not at totp" 0 "$(count_requests api POST '^/api/1/auth/twofactorauth/totp/verify$')"
+
+# A 401 "Missing Credentials" from verify is a lost login session, not a wrong code.
+rm -f "$SESSION"
+printf '%s' '{"error":{"message":"\"Missing Credentials\"","status_code":401}}' >"$T/401.json"
+emu_fault "api:respond:match=^/api/1/auth/twofactorauth/totp/verify,status=401,body_file=$T/401.json,count=1"
+export VRCFS_2FA_CODE=123456
+log_mark
+login_as demo-totp >"$T/verify401.out" 2>&1
+check_eq "a 401 from verify fails the login" 1 $?
+check "... saying the login session was missing or expired" \
+    grep -q "session cookie was missing or had expired; run vrcfs login again" "$T/verify401.out"
+check "... and not that the code was wrong" sh -c "! grep -q 'wrong totp code' '$T/verify401.out'"
+check_eq "... after one verify, not three" 1 "$(count_requests api POST '/verify$')"
+code=$(emu_ctl GET '/totp?user=demo-totp' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
+export VRCFS_2FA_CODE=$code
+check "a TOTP login works again after that" login_as demo-totp
 
 # A remembered twoFactorAuth cookie skips 2FA on the next login.
 unset VRCFS_2FA_CODE
