@@ -52,8 +52,7 @@ int fs_getattr(struct vfs *v, const char *path, struct stat *st, const struct fu
         vfs_stat_dir(v, st, v->mount_time);
         return 0;
     case VP_STATS:
-        vfs_stat_file(v, st, 0, 0444, v->mount_time); /* direct I/O: the size is unknown */
-        return 0;
+        return stats_file_getattr(v, st);
     default:
         break;
     }
@@ -81,8 +80,8 @@ int fs_readdir(struct vfs *v, const char *path, void *buf, fuse_fill_dir_t fille
         filler(buf, ".vrcfs", &st, 0, FUSE_FILL_DIR_PLUS);
         return 0;
     case VP_META_DIR:
-        vfs_stat_file(v, &st, 0, 0444, v->mount_time);
-        filler(buf, "stats.json", &st, 0, FUSE_FILL_DIR_PLUS);
+        if (stats_file_getattr(v, &st) == 0)
+            filler(buf, "stats.json", &st, 0, FUSE_FILL_DIR_PLUS);
         return 0;
     case VP_FILES:
     case VP_FILE_DIR:
@@ -117,20 +116,6 @@ int fs_readlink(struct vfs *v, const char *path, char *buf, size_t size)
     return -EINVAL;
 }
 
-static int open_stats(struct vfs *v, struct fuse_file_info *fi)
-{
-    if ((fi->flags & O_ACCMODE) != O_RDONLY)
-        return -EACCES;
-    size_t len = 0;
-    char *text = stats_file_render(v, &len);
-    struct vfs_handle *h = text ? vfs_buffer_handle_new(text, len) : NULL;
-    if (!h)
-        return -ENOMEM;
-    fi->direct_io = 1;
-    fi->fh = (uint64_t)(uintptr_t)h;
-    return 0;
-}
-
 int fs_open(struct vfs *v, const char *path, struct fuse_file_info *fi)
 {
     struct vfs_path p;
@@ -140,7 +125,7 @@ int fs_open(struct vfs *v, const char *path, struct fuse_file_info *fi)
     struct stat st;
     switch (p.kind) {
     case VP_STATS:
-        return open_stats(v, fi);
+        return stats_file_open(v, fi);
     case VP_FILE_JSON:
     case VP_VERSION_DATA:
         return files_tree_open(v, &p, fi);

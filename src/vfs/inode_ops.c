@@ -98,11 +98,17 @@ static void count_op(fuse_req_t req, enum op_kind k)
     atomic_fetch_add_explicit(&vfs_of(req)->inodes->ops[k], 1, memory_order_relaxed);
 }
 
-/* How long the kernel may keep the name and attributes at path: versions never change. */
+/* How long the kernel may keep the name and attributes at path: versions never change; the
+ * size of a file made at open (instance JSON, stats.json) is asked each time, so that it is
+ * always the size of what an open reads. */
 static double kernel_ttl(const struct vfs *v, const char *path)
 {
     struct vfs_path p;
-    if (v->cfg.cache_ttl > VFS_KERNEL_CACHE_S && vfs_path_parse(path, &p) == 0 &&
+    if (vfs_path_parse(path, &p) != 0)
+        return VFS_KERNEL_CACHE_S;
+    if (p.kind == VP_STATS || p.kind == VP_INSTANCE_JSON)
+        return 0;
+    if (v->cfg.cache_ttl > VFS_KERNEL_CACHE_S &&
         (p.kind == VP_VERSION_DIR || p.kind == VP_VERSION_DATA))
         return v->cfg.cache_ttl;
     return VFS_KERNEL_CACHE_S;

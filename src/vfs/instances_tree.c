@@ -1,8 +1,8 @@
 /* instances_tree: /instances. Instance data changes by the second (players come and go), so
  * everything fetched here is fresh for INSTANCES_TTL_S at most, whatever cache_ttl says, and
- * the files are read with direct I/O from a snapshot taken at open. A listing costs one
- * GET /auth/user (for presence) and one GET /instances/recent per 100 locations; the names it
- * returns are remembered so that stat of them costs nothing (size 0 until read). */
+ * the files are read from a snapshot taken at open. A listing costs one GET /auth/user (for
+ * presence) and one GET /instances/recent per 100 locations; stat of an instance costs one GET
+ * when it is not fresh, because its size is that of the JSON a read would return now. */
 #include "vfs/instances_tree.h"
 
 #include "log.h"
@@ -427,16 +427,6 @@ static int listing_refresh(struct vfs *v)
     return err;
 }
 
-/* True when loc was in the last listing or was created here: its stat needs no request. */
-static bool is_listed(struct instances_state *s, const char *loc)
-{
-    pthread_mutex_lock(&s->lock);
-    bool listed = !in_list(s->closed, s->nclosed, loc) &&
-                  (in_list(s->listed, s->nlisted, loc) || in_list(s->created, s->ncreated, loc));
-    pthread_mutex_unlock(&s->lock);
-    return listed;
-}
-
 /* ----------------------------------------------------------- writing a new instance */
 
 /* An open new name in /instances collecting a CreateInstanceRequest; flush sends it. */
@@ -718,14 +708,13 @@ int instances_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
         vfs_stat_dir(v, st, v->mount_time);
         return 0;
     case VP_INSTANCE_JSON: {
-        if (!is_listed(s, p->name)) {
-            struct ival *iv = NULL;
-            int err = instance_get(v, p->name, &iv);
-            if (err)
-                return err;
-            ival_unref(iv);
-        }
-        instance_stat_cached(v, p->name, st);
+        /* The size is that of the JSON a read returns now: cp, rsync and tar copy it whole. */
+        struct ival *iv = NULL;
+        int err = instance_get(v, p->name, &iv);
+        if (err)
+            return err;
+        vfs_stat_file(v, st, (off_t)iv->a_len, 0444, iv->wall);
+        ival_unref(iv);
         return 0;
     }
     case VP_INSTANCE_NAME: {
@@ -899,11 +888,11 @@ int instances_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_inf
     if (copy)
         memcpy(copy, iv->a, iv->a_len + 1);
     size_t len = iv->a_len;
+    time_t wall = iv->wall;
     ival_unref(iv);
-    struct vfs_handle *h = copy ? vfs_buffer_handle_new(copy, len) : NULL;
+    struct vfs_handle *h = copy ? vfs_buffer_file_new(v, copy, len, wall) : NULL;
     if (!h)
         return -ENOMEM;
-    fi->direct_io = 1;
     fi->keep_cache = 0;
     fi->fh = (uint64_t)(uintptr_t)h;
     return 0;

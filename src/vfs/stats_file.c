@@ -5,8 +5,11 @@
 #include "vfs/files_write.h"
 #include "vfs/inode_ops.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 char *stats_file_render(struct vfs *v, size_t *len)
 {
@@ -36,4 +39,57 @@ char *stats_file_render(struct vfs *v, size_t *len)
     with_newline[(*len)++] = '\n';
     with_newline[*len] = '\0';
     return with_newline;
+}
+
+/* The last snapshot that stat reported (one mount per process). */
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *last_text;
+static size_t last_len;
+static double last_at;
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int stats_file_getattr(struct vfs *v, struct stat *st)
+{
+    size_t len = 0;
+    char *text = stats_file_render(v, &len);
+    if (!text)
+        return -ENOMEM;
+    pthread_mutex_lock(&last_lock);
+    free(last_text);
+    last_text = text;
+    last_len = len;
+    last_at = mono_now();
+    pthread_mutex_unlock(&last_lock);
+    vfs_stat_file(v, st, (off_t)len, 0444, time(NULL));
+    return 0;
+}
+
+int stats_file_open(struct vfs *v, struct fuse_file_info *fi)
+{
+    if ((fi->flags & O_ACCMODE) != O_RDONLY)
+        return -EACCES;
+    char *text = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&last_lock);
+    /* The snapshot a stat just reported, so that `stat -c %s` and `cat | wc -c` agree. */
+    if (last_text && mono_now() - last_at < VFS_KERNEL_CACHE_S && (text = malloc(last_len + 1))) {
+        memcpy(text, last_text, last_len + 1);
+        len = last_len;
+    }
+    pthread_mutex_unlock(&last_lock);
+    if (!text)
+        text = stats_file_render(v, &len);
+    struct vfs_handle *h = text ? vfs_buffer_file_new(v, text, len, time(NULL)) : NULL;
+    if (!h)
+        return -ENOMEM;
+    fi->direct_io = 0; /* with the right size, cp and rsync read it like any file */
+    fi->keep_cache = 0;
+    fi->fh = (uint64_t)(uintptr_t)h;
+    return 0;
 }

@@ -43,6 +43,7 @@ struct buffer_handle {
     struct vfs_handle base;
     char *data;
     size_t len;
+    struct stat st; /* fstat's answer; st_mode 0 when it has none */
 };
 
 static int buffer_read(struct vfs_handle *h, char *buf, size_t size, off_t off)
@@ -53,6 +54,13 @@ static int buffer_read(struct vfs_handle *h, char *buf, size_t size, off_t off)
     size_t n = b->len - (size_t)off < size ? b->len - (size_t)off : size;
     memcpy(buf, b->data + off, n);
     return (int)n;
+}
+
+static int buffer_getattr(struct vfs_handle *h, struct stat *st)
+{
+    struct buffer_handle *b = (struct buffer_handle *)h;
+    *st = b->st;
+    return 0;
 }
 
 static void buffer_release(struct vfs_handle *h)
@@ -67,6 +75,12 @@ static const struct vfs_handle_ops buffer_ops = {
     .release = buffer_release,
 };
 
+static const struct vfs_handle_ops buffer_file_ops = {
+    .read = buffer_read,
+    .getattr = buffer_getattr,
+    .release = buffer_release,
+};
+
 struct vfs_handle *vfs_buffer_handle_new(char *data, size_t len)
 {
     struct buffer_handle *b = calloc(1, sizeof *b);
@@ -77,5 +91,15 @@ struct vfs_handle *vfs_buffer_handle_new(char *data, size_t len)
     b->base.ops = &buffer_ops;
     b->data = data;
     b->len = len;
+    return &b->base;
+}
+
+struct vfs_handle *vfs_buffer_file_new(const struct vfs *v, char *data, size_t len, time_t mtime)
+{
+    struct buffer_handle *b = (struct buffer_handle *)vfs_buffer_handle_new(data, len);
+    if (!b)
+        return NULL;
+    b->base.ops = &buffer_file_ops;
+    vfs_stat_file(v, &b->st, (off_t)len, 0444, mtime);
     return &b->base;
 }

@@ -69,6 +69,11 @@ struct vfs_handle {
  * ownership of data (malloc'd). */
 struct vfs_handle *vfs_buffer_handle_new(char *data, size_t len);
 
+/* The same for a read-only (0444) file whose content is made at open and changes from one open
+ * to the next (instance JSON, stats.json): fstat answers with this content's size, so that the
+ * kernel, which asks again when a read passes the size it knows, reads exactly these bytes. */
+struct vfs_handle *vfs_buffer_file_new(const struct vfs *v, char *data, size_t len, time_t mtime);
+
 /* Fills st for a directory, a read-only file, a writable file or a symlink, owned by the
  * mounting user (or uid=, gid=), with mtime. umask= masks the modes of directories and files. */
 void vfs_stat_dir(const struct vfs *v, struct stat *st, time_t mtime);

@@ -58,6 +58,41 @@ log_mark
 check "a second rsync -a within cache_ttl succeeds" rsync -a "$MNT/files/" "$T/backup/"
 check_eq "and sends no request at all" 0 "$(count_requests '*' '*' .)"
 
+# --- files made at open report the size of what a read returns: cp copies them whole ---------
+ls "$MNT/instances" | grep '\.json$' >"$T/instances.txt"
+check "the account has instances to copy" test -s "$T/instances.txt"
+check "cp -r of /instances succeeds" cp -r "$MNT/instances" "$T/inst"
+check_eq "no instance copies as an empty file" "" "$(find "$T/inst" -name '*.json' -size 0)"
+bad=0
+while read -r name; do
+    cat "$MNT/instances/$name" >"$T/inst.cat"
+    cmp -s "$T/inst/$name" "$T/inst.cat" || { bad=$((bad + 1)); say "differs: $name"; }
+    [ "$(stat -c %s "$MNT/instances/$name")" = "$(wc -c <"$T/inst.cat")" ] ||
+        { bad=$((bad + 1)); say "stat size differs: $name"; }
+    python3 -c "import json; json.load(open('$T/inst/$name'))" || bad=$((bad + 1))
+done <"$T/instances.txt"
+check_eq "each copy is the whole JSON, as cat gives it, and stat says its size ($(wc -l <"$T/instances.txt"))" 0 "$bad"
+check "rsync -a of /instances copies them whole too" sh -c "rsync -a '$MNT/instances/' '$T/inst2/' &&
+    diff -r '$T/inst' '$T/inst2' >/dev/null"
+check "fstat of an open stats.json is the size of what it reads" python3 -c "
+import os, sys
+fd = os.open('$MNT/.vrcfs/stats.json', os.O_RDONLY)
+size = os.fstat(fd).st_size
+data = b''
+while True:
+    b = os.read(fd, 7)  # small reads: the kernel must not stop short nor read past
+    if not b:
+        break
+    data += b
+sys.exit(not (size > 100 and len(data) == size))"
+# The counters only grow, so what cat reads lies between the sizes stat reports before and after.
+s1=$(stat -c %s "$MNT/.vrcfs/stats.json")
+n=$(cat "$MNT/.vrcfs/stats.json" | wc -c)
+s2=$(stat -c %s "$MNT/.vrcfs/stats.json")
+check "stat -c %s of stats.json is what cat reads ($s1 <= $n <= $s2)" test "$s1" -gt 0 -a "$s1" -le "$n" -a "$n" -le "$s2"
+check "cp copies stats.json whole" sh -c "cp '$MNT/.vrcfs/stats.json' '$T/stats.json' &&
+    python3 -c \"import json; json.load(open('$T/stats.json'))\""
+
 # --- xattrs on each File's directory: the File's name, tags, MIME type, extension ------------
 check_eq "getfattr -n user.vrchat.name gives the File's name" "S" \
     "$(getfattr --absolute-names --only-values -n user.vrchat.name "$MNT/files/$STICKER")"
