@@ -19,6 +19,8 @@
 
 /* An API answer bigger than this is not a File or an Instance: refuse it instead of eating RAM. */
 #define HTTP_MAX_BODY (16u * 1024 * 1024)
+/* How much of an error answer to a request with its own buffer is kept for the message. */
+#define HTTP_MAX_ERROR_BODY (64u * 1024)
 
 struct http_client {
     char *api_url;
@@ -41,6 +43,12 @@ struct http_transfer {
     bool overflow;
     uint64_t upload_done;
     long retry_after_s;
+    /* A request with its own buffer (a range, the download redirect) expects data there; an
+     * error answer's body (or a redirect's) goes here instead, so that it neither overflows the
+     * buffer nor passes for data, and its message is read as any other. */
+    long status;
+    char *error_body;
+    size_t error_len;
 };
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
@@ -255,6 +263,18 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     struct http_transfer *t = arg;
     struct http_response *r = t->resp;
     size_t len = size * n;
+    if (t->req->buf && (t->status < 200 || t->status >= 300)) {
+        size_t keep =
+            HTTP_MAX_ERROR_BODY - t->error_len < len ? HTTP_MAX_ERROR_BODY - t->error_len : len;
+        char *grown = keep ? realloc(t->error_body, t->error_len + keep + 1) : NULL;
+        if (grown) {
+            memcpy(grown + t->error_len, data, keep);
+            t->error_len += keep;
+            grown[t->error_len] = '\0';
+            t->error_body = grown;
+        }
+        return len;
+    }
     if (r->body_len + len > t->cap) {
         t->overflow = true;
         return 0;
@@ -287,6 +307,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
     struct http_transfer *t = arg;
     size_t len = size * n;
+    if (len > 9 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A status line: the answer's bodies go where its status says (on_body). */
+        const char *sp = memchr(data, ' ', len);
+        t->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        return len;
+    }
     const char *colon = memchr(data, ':', len);
     if (!colon)
         return len;
@@ -496,7 +522,9 @@ static int finish_attempt(CURL *h, CURLcode rc, const char *endpoint, struct htt
             r->location = strdup(loc);
     }
     int err = errmap_status(r->status);
-    if (err)
+    if (err && t->error_body)
+        http_error_message(t->error_body, t->error_len, r->message, sizeof r->message);
+    else if (err)
         http_error_message(r->body, r->body_len, r->message, sizeof r->message);
     return -err;
 }
@@ -527,6 +555,10 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
         t.overflow = false;
         t.upload_done = 0;
         t.retry_after_s = -1;
+        t.status = 0;
+        free(t.error_body);
+        t.error_body = NULL;
+        t.error_len = 0;
         if (api)
             pacer_wait(&c->pacer);
         struct curl_slist *headers = setup_attempt(c, h, url, api, req, &t);
@@ -548,6 +580,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
         log_info("%s: %ld %s", endpoint, resp->status, resp->message);
     else if (err)
         log_debug("%s: %ld %s", endpoint, resp->status, resp->message);
+    free(t.error_body);
     free(url);
     return err;
 }

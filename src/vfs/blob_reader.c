@@ -109,8 +109,12 @@ static int resolve_url(struct blob_reader *r, bool fresh)
     }
     char *url;
     int err = files_resolve_download(r->v->http, r->file_id, r->version, r->kind, &url);
-    if (err)
+    if (err) {
+        log_info("/files/%s/%d/%s: %s", r->file_id, r->version, vrc_data_kind_name(r->kind),
+                 err == -ENOENT ? "the version is gone from the server: ENOENT"
+                                : "the download cannot be resolved");
         return err;
+    }
     free(r->url);
     r->url = url;
     struct shared_url *shared = malloc(sizeof *shared + strlen(url) + 1);

@@ -1053,6 +1053,23 @@ class TestFaults(EmuTest):
         self.add("blob:drop:count=1,method=PUT")  # does not touch GETs
         self.assertEqual(self.emu.raw("GET", loc).status, 200)
 
+    def test_faults_on_the_download_redirect(self):
+        # vrcfs resolves each version's data through GET /file/{id}/{n}/file; a rule that
+        # matches only that route leaves the File itself alone.
+        fid = self.emu.api("GET", "/files?n=1", cookie=self.c).json()[0]["id"]
+        self.add(r"api:429:count=1,match=^/api/1/file/[^/]+/\d+/file$,retry_after=1")
+        self.add(r"api:503:count=1,match=^/api/1/file/[^/]+/\d+/file$")
+        self.assertEqual(self.emu.api("GET", "/file/" + fid, cookie=self.c).status, 200)
+        r = self.emu.api("GET", "/file/%s/1/file" % fid, cookie=self.c)
+        self.assertEqual((r.status, r.header("Retry-After")), (429, "1"))
+        self.assertEqual(r.json(), {"error": {"message": "Too many requests", "status_code": 429}})
+        r = self.emu.api("GET", "/file/%s/1/file" % fid, cookie=self.c)
+        self.assertError(r, 503)
+        r = self.emu.api("GET", "/file/%s/1/file" % fid, cookie=self.c)
+        self.assertEqual(r.status, 302)
+        faults = [e.get("fault") for e in self.emu.log() if e["host"] == "api" and e["path"].endswith("/1/file")]
+        self.assertEqual(faults[-3:], ["429", "503", None])
+
     def test_bad_specs(self):
         for spec in ("api", "web:500", "api:418", "api:500:count=x", "api:500:bogus=1", "api:500:match=(", 5):
             self.assertEqual(self.emu.control("POST", "faults", {"spec": spec}).status, 400, spec)
