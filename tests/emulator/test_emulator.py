@@ -225,7 +225,15 @@ class TestStartAndAuth(EmuTest):
         self.assertEqual(r.header("vary"), "Authorization, Accept-Encoding")
         self.assertEqual(r.header("x-frame-options"), "deny")
         self.assertTrue(r.header("content-type").startswith("application/json"))
+        self.assertEqual(r.header("pragma"), "no-cache")
+        self.assertEqual(r.header("access-control-allow-credentials"), "true")
+        self.assertIsNone(r.header("etag"))  # as recorded: only a GET that succeeds has one
         self.assertEqual(self.emu.raw("GET", "/other", headers={"User-Agent": UA}).status, 404)
+        c = self.emu.login()
+        a, b = (self.emu.api("GET", "/auth", cookie=c) for _ in range(2))
+        self.assertRegex(a.header("etag"), r'^W/"[0-9a-f]+-[0-9a-f]+"$')
+        self.assertEqual(a.header("etag"), b.header("etag"))
+        self.assertIsNone(self.emu.api("PUT", "/logout", cookie=c).header("etag"))
 
     def test_login_and_current_user(self):
         r = self.emu.basic("demo")
@@ -239,6 +247,9 @@ class TestStartAndAuth(EmuTest):
         for k in ("world", "instance", "instanceType", "travelingToWorld", "travelingToInstance"):
             self.assertIn(k, me["presence"])
         self.assertTrue(me["presence"]["world"].startswith("wrld_"))
+        self.assertEqual(me["presence"]["currentAvatarTags"], [])  # an array, as the spec says
+        for k, v in (("oculusId", ""), ("pronounsHistory", []), ("steamDetails", {}), ("unsubscribe", False)):
+            self.assertEqual(me[k], v)  # fields live CurrentUsers carry and the spec requires
         r = self.emu.api("GET", "/auth/user", cookie=cookie)
         self.assertEqual(r.json()["id"], me["id"])
         r = self.emu.api("GET", "/auth", cookie=cookie)
@@ -420,6 +431,7 @@ class TestFiles(EmuTest):
             self.assertRegex(f["versions"][0]["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
             self.assertEqual(f["x_extra"], {"nested": True})
             self.assertEqual(f["unityPackages"], [])
+            self.assertNotIn("animationStyle", f)  # real Files never carry it as null
             real = [v for v in f["versions"] if v["version"] > 0 and not v.get("deleted")]
             self.assertEqual(len(real), 2)
             if i % 4 == 3:
@@ -449,8 +461,25 @@ class TestFiles(EmuTest):
         f = self.files("?n=1")[0]
         r = self.emu.api("GET", "/file/" + f["id"], cookie=self.c)
         self.assertEqual(r.json()["id"], f["id"])
+        # As recorded: file routes answer plain (not JSON-quoted) messages, and an id that is not
+        # file_<uuid> gets the usual error object, not the "not implemented" string.
         self.assertError(self.emu.api("GET", "/file/file_00000000-0000-4000-8000-000000000000", cookie=self.c),
-                         404, "\"File 'file_00000000-0000-4000-8000-000000000000' not found\"")
+                         404, "File not found")
+        for method, path in (("GET", "/file/undefined"), ("POST", "/file/undefined"),
+                             ("DELETE", "/file/file_nope/1"), ("GET", "/file/file_nope/1/file")):
+            body = {"signatureMd5": "dGVzdA==", "signatureSizeInBytes": 64, "fileMd5": "dGVzdA==", "fileSizeInBytes": 64}
+            self.assertError(self.emu.api(method, path, body if method == "POST" else None, cookie=self.c), 404,
+                             "model %s not found" % path.split("/")[2])
+
+    def test_recorded_md5_is_taken(self):
+        # As recorded: a declared md5 that is base64 but not 16 bytes ("test") is taken.
+        fid = self.emu.api("POST", "/file", {"name": "T", "mimeType": "image/jpeg", "extension": "A"},
+                           cookie=self.c).json()["id"]
+        r = self.emu.api("POST", "/file/" + fid, {"signatureMd5": "dGVzdA==", "signatureSizeInBytes": 64,
+                                                  "fileMd5": "dGVzdA==", "fileSizeInBytes": 64}, cookie=self.c)
+        self.assertEqual(r.status, 200, r)
+        v = r.json()["versions"][-1]
+        self.assertEqual((v["file"]["md5"], v["signature"]["md5"], v["status"]), ("dGVzdA==", "dGVzdA==", "waiting"))
 
     def test_create_file_and_validation(self):
         r = self.emu.api("POST", "/file", {"name": "", "mimeType": "image/png", "extension": "A", "tags": ["x"],
@@ -479,8 +508,7 @@ class TestFiles(EmuTest):
         for k in ver:
             self.assertError(self.emu.api("POST", "/file/" + fid, {x: y for x, y in ver.items() if x != k},
                                           cookie=self.c), 400)
-        self.assertError(self.emu.api("POST", "/file/" + fid, dict(ver, fileMd5=hashlib.md5(b"abc").hexdigest()),
-                                      cookie=self.c), 400)
+        self.assertError(self.emu.api("POST", "/file/" + fid, dict(ver, fileMd5="not base64!"), cookie=self.c), 400)
         r = self.emu.api("POST", "/file/" + fid, ver, cookie=self.c)
         v1 = r.json()["versions"][-1]
         self.assertEqual((v1["version"], v1["status"]), (1, "waiting"))
@@ -488,9 +516,9 @@ class TestFiles(EmuTest):
                          ("simple", "waiting", ver["fileMd5"], ""))
         self.assertEqual(v1["signature"]["category"], "simple")
         self.assertError(self.emu.api("POST", "/file/" + fid, ver, cookie=self.c), 400,
-                         '"A previous version is still waiting to be uploaded"')
+                         'A previous version is still waiting to be uploaded')
         self.assertError(self.emu.api("DELETE", "/file/%s/0" % fid, cookie=self.c), 400,
-                         '"Cannot delete version 0, just delete the entire file record"')
+                         'Cannot delete version 0, just delete the entire file record')
         r = self.emu.api("DELETE", "/file/%s/1" % fid, cookie=self.c)
         self.assertEqual([v["version"] for v in r.json()["versions"]], [0])
         r = self.emu.api("POST", "/file/" + fid, ver, cookie=self.c)
@@ -499,7 +527,7 @@ class TestFiles(EmuTest):
         self.assertError(self.emu.api("DELETE", "/file/%s/7" % fid, cookie=self.c), 404)
         gen = self.files("?n=1")[0]
         r = self.emu.api("DELETE", "/file/%s/1" % gen["id"], cookie=self.c)
-        self.assertError(r, 500, '"409 Cannot delete against anything but the latest version of a file"')
+        self.assertError(r, 500, '409 Cannot delete against anything but the latest version of a file')
         r = self.emu.api("DELETE", "/file/" + fid, cookie=self.c)
         self.assertEqual(r.json()["id"], fid)
         self.assertError(self.emu.api("GET", "/file/" + fid, cookie=self.c), 404)
@@ -607,7 +635,7 @@ class TestDownloads(EmuTest):
 
     def test_not_found_cases(self):
         fid = self.f["id"]
-        self.assertError(self.emu.api("GET", "/file/%s/0" % fid, cookie=self.c), 404, '"File version type not found"')
+        self.assertError(self.emu.api("GET", "/file/%s/0" % fid, cookie=self.c), 404, 'File version type not found')
         self.assertError(self.emu.api("GET", "/file/%s/0/file" % fid, cookie=self.c), 404)
         self.assertError(self.emu.api("GET", "/file/%s/9/file" % fid, cookie=self.c), 404)
         self.assertError(self.emu.api("GET", "/file/%s/1/delta" % fid, cookie=self.c), 404)
@@ -719,7 +747,7 @@ class TestUploads(EmuTest):
         f = self.finish(fid, n, "file").json()
         self.assertEqual(f["versions"][-1]["file"]["status"], "complete")
         self.assertEqual(f["versions"][-1]["status"], "waiting")
-        self.assertError(self.start(fid, n, "file"), 400, '"Cannot upload against a complete version entry"')
+        self.assertError(self.start(fid, n, "file"), 400, 'Cannot upload against a complete version entry')
         self.assertError(self.finish(fid, n, "signature", {"etags": ["abc"], "nextPartNumber": "0",
                                                            "maxParts": "0"}), 400)
         f = self.upload_simple(fid, n, "signature", sig)
@@ -879,6 +907,11 @@ class TestInstances(EmuTest):
             self.assertEqual(inst["clientNumber"], "unknown")
             self.assertEqual(inst["location"], loc)
             self.assertEqual(inst["world"]["id"], inst["worldId"])
+            self.assertNotIn("storeId", inst["world"])  # a string where present, never null
+            if inst["type"] == "public":
+                self.assertNotIn("nonce", inst)
+            else:
+                self.assertRegex(inst["nonce"], r"^[0-9a-f-]{36}$")
             kinds.append(inst["type"])
         self.assertEqual(sorted(kinds), ["hidden", "private", "public"])
         p = self.me["presence"]
@@ -900,7 +933,7 @@ class TestInstances(EmuTest):
         for name in (with_short["shortName"], with_short["secureName"]):
             r = self.emu.api("GET", "/instances/s/" + name, cookie=self.c)
             self.assertEqual(r.json()["location"], with_short["location"])
-        self.assertError(self.emu.api("GET", "/instances/s/zzzzzzzz", cookie=self.c), 404, '"Instance not found"')
+        self.assertError(self.emu.api("GET", "/instances/s/zzzzzzzz", cookie=self.c), 404, 'Instance not found')
         r = self.emu.api("GET", "/instances/%s/shortName" % without["location"], cookie=self.c)
         self.assertEqual(r.json(), {"secureName": without["secureName"], "shortName": None})
 
@@ -931,7 +964,8 @@ class TestInstances(EmuTest):
                             ({"worldId": wid, "type": "public", "region": "us", "closedAt": "2030-01-01T00:00:00Z"}, 400),
                             (dict(good, ownerId=None), 400), (dict(good, ownerId="grp_x"), 400),
                             (dict(good, queueEnabled="yes"), 400), (dict(good, closedAt="tomorrow"), 400),
-                            (dict(good, contentSettings=[]), 400)):
+                            (dict(good, contentSettings=[]), 400),
+                            (dict(good, type="friends"), 400)):  # as recorded: canRequestInvite on friends
             self.assertError(self.emu.api("POST", "/instances", bad, cookie=self.c), status)
         loc = inst["location"]
         r = self.emu.api("POST", "/invite/myself/to/" + loc, cookie=self.c)
@@ -949,7 +983,7 @@ class TestInstances(EmuTest):
         self.assertError(self.emu.api("DELETE", "/instances/" + loc, cookie=self.c), 403)
         other = [i for i in self.st["instances"] if i["type"] == "private"][0]
         self.assertError(self.emu.api("DELETE", "/instances/" + other["location"], cookie=self.c), 403,
-                         '"You are not the owner of this instance"')
+                         'You are not the owner of this instance')
         self.assertError(self.emu.api("DELETE", "/instances/%s:1~x" % wid, cookie=self.c), 404)
         r = self.emu.api("DELETE", "/instances/%s?closedAt=2030-01-01T00:00:00.000Z" % pub["location"], cookie=self.c)
         self.assertEqual(r.json()["closedAt"], "2030-01-01T00:00:00.000Z")
