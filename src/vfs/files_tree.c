@@ -119,22 +119,25 @@ static void fill_version(struct vfs *v, const struct vrc_file_version *ver, void
     }
 }
 
+/* file.json first: removing it deletes the File, so `rm -r` and `find -delete`, which remove in
+ * this order, delete the File at once and find the rest already gone (SEMANTICS.md, "Deleting").
+ * Versions newest first, so that removing them one by one always removes the newest. */
 static void fill_file(struct vfs *v, const struct vrc_file *f, void *buf, fuse_fill_dir_t filler)
 {
     struct vfs_path p = {.kind = VP_FILE_JSON};
     struct stat st;
     stat_in_file(v, f, &p, &st);
     filler(buf, "file.json", &st, 0, FUSE_FILL_DIR_PLUS);
-    p.kind = VP_FILE_LATEST;
-    if (stat_in_file(v, f, &p, &st) == 0)
-        filler(buf, "latest", &st, 0, FUSE_FILL_DIR_PLUS);
     char *alias = names_alias(f->name, f->extension);
     p.kind = VP_FILE_NAME;
     snprintf(p.name, sizeof p.name, "%s", alias ? alias : "");
     if (alias && stat_in_file(v, f, &p, &st) == 0)
         filler(buf, alias, &st, 0, FUSE_FILL_DIR_PLUS);
     free(alias);
-    for (size_t i = 0; i < f->nversions; i++) {
+    p.kind = VP_FILE_LATEST;
+    if (stat_in_file(v, f, &p, &st) == 0)
+        filler(buf, "latest", &st, 0, FUSE_FILL_DIR_PLUS);
+    for (size_t i = f->nversions; i-- > 0;) {
         const struct vrc_file_version *ver = vrc_file_version(f, f->versions[i].version);
         if (!ver)
             continue;

@@ -23,6 +23,7 @@
 #include "vfs/files_write_internal.h"
 #include "vfs/names.h"
 #include "vfs/staging.h"
+#include "vfs/tombstones.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -887,10 +888,13 @@ int files_write_init(struct vfs *v)
     }
     if (!err)
         err = make_dirs(w->dir, 0700);
+    if (!err && !(w->tombs = tombstones_new()))
+        err = -ENOMEM;
     if (err) {
         log_error("staging: cannot use %s/%s (%s)", v->cfg.cache_dir ? v->cfg.cache_dir : "?",
                   STAGING_SUBDIR, strerror(-err));
         free(w->dir);
+        tombstones_free(w->tombs);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->slots);
         free(w);
@@ -941,6 +945,7 @@ void files_write_destroy(struct vfs *v)
         free(k->data_path);
         free(k);
     }
+    tombstones_free(w->tombs);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->slots);
     free(w->dir);
@@ -1228,20 +1233,9 @@ int files_write_unlink(struct vfs *v, const struct vfs_path *p)
     }
     struct local_link *l = p->kind == VP_FILES_NAME ? find_link(w, p->name) : NULL;
     if (l)
-        remove_link(w, l); /* the File itself stays: rmdir /files/<fileId> deletes it */
+        remove_link(w, l); /* the File itself stays: rm -r /files/<fileId> deletes it */
     pthread_mutex_unlock(&w->lock);
-    if (l)
-        return 0;
-    if (p->kind == VP_FILE_NAME) {
-        struct vrc_file *f = NULL;
-        int err = files_meta_get(v, p->file_id, &f);
-        if (err)
-            return err;
-        bool alias = is_alias_of(f, p->name);
-        vrc_file_unref(f);
-        return alias ? -EPERM : -ENOENT; /* deleting data is rmdir of a version or the File */
-    }
-    return -ENOENT;
+    return l ? 0 : -ENOENT; /* a File's alias is files_delete.c's */
 }
 
 /* Whether to is a name that can receive a temporary file's data, and as what. */
@@ -1378,72 +1372,44 @@ int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct 
     return err;
 }
 
-int files_write_rmdir(struct vfs *v, const struct vfs_path *p)
+/* -EBUSY while a stage of the File is open or uploading (deleting it would pull the File from
+ * under the upload), else 0. */
+int files_write_busy(struct files_write_state *w, const char *file_id)
 {
-    struct files_write_state *w = v->writes;
-    if (p->kind == VP_FILE_DIR) {
-        pthread_mutex_lock(&w->lock);
-        bool busy = false;
-        for (struct stage *s = w->stages; s; s = s->next)
-            if (s->listed && strcmp(s->rec.file_id, p->file_id) == 0 && (s->slot || s->refs))
-                busy = true;
-        pthread_mutex_unlock(&w->lock);
-        if (busy)
-            return -EBUSY; /* written or uploaded right now */
-        int err = files_delete(v->http, p->file_id);
-        if (err)
-            return err;
-        files_meta_forget(v, p->file_id);
-        log_info("deleted File %s", p->file_id);
-        pthread_mutex_lock(&w->lock);
-        for (struct local_link **pp = &w->links; *pp;) {
-            size_t n = strlen(p->file_id);
-            if (strncmp((*pp)->target, p->file_id, n) == 0 && (*pp)->target[n] == '/') {
-                struct local_link *gone = *pp;
-                *pp = gone->next;
-                free(gone->target);
-                free(gone);
-            } else {
-                pp = &(*pp)->next;
-            }
+    pthread_mutex_lock(&w->lock);
+    bool busy = false;
+    for (struct stage *s = w->stages; s; s = s->next)
+        if (s->listed && strcmp(s->rec.file_id, file_id) == 0 && (s->slot || s->refs))
+            busy = true;
+    pthread_mutex_unlock(&w->lock);
+    return busy ? -EBUSY : 0;
+}
+
+/* The File was deleted: the links to it and whatever was staged for it or in its directory go
+ * (the data can go nowhere: the user deleted the File). */
+void files_write_forget_file(struct files_write_state *w, const char *file_id)
+{
+    size_t n = strlen(file_id);
+    pthread_mutex_lock(&w->lock);
+    for (struct local_link **pp = &w->links; *pp;) {
+        if (strncmp((*pp)->target, file_id, n) == 0 && (*pp)->target[n] == '/') {
+            struct local_link *gone = *pp;
+            *pp = gone->next;
+            free(gone->target);
+            free(gone);
+        } else {
+            pp = &(*pp)->next;
         }
-        /* Staged data for a File that is gone can go nowhere: the user deleted the File. */
-        for (struct stage *s = w->stages, *next; s; s = next) {
-            next = s->next;
-            if (strcmp(s->rec.file_id, p->file_id) == 0 || strcmp(s->rec.dir, p->file_id) == 0) {
-                unlist(w, s);
-                if (s->refs == 0)
-                    stage_destroy(w, s, false);
-            }
+    }
+    for (struct stage *s = w->stages, *next; s; s = next) {
+        next = s->next;
+        if (strcmp(s->rec.file_id, file_id) == 0 || strcmp(s->rec.dir, file_id) == 0) {
+            unlist(w, s);
+            if (s->refs == 0)
+                stage_destroy(w, s, false);
         }
-        pthread_mutex_unlock(&w->lock);
-        return 0;
     }
-    if (p->kind != VP_VERSION_DIR)
-        return -ENOTDIR;
-    struct vrc_file *f = NULL;
-    int err = files_meta_get(v, p->file_id, &f);
-    if (err)
-        return err;
-    bool exists = vrc_file_version(f, p->version) != NULL;
-    int newest = vrc_file_newest(f);
-    vrc_file_unref(f);
-    if (!exists)
-        return -ENOENT;
-    if (p->version != newest)
-        return -EBUSY; /* VRChat deletes only the newest version: no request for a sure refusal */
-    struct vrc_file *after = NULL;
-    err = files_delete_version(v->http, p->file_id, p->version, &after);
-    if (err)
-        return err;
-    if (after) {
-        files_meta_learn(v, after);
-        vrc_file_unref(after);
-    } else {
-        files_meta_forget(v, p->file_id);
-    }
-    log_info("deleted version %d of %s", p->version, p->file_id);
-    return 0;
+    pthread_mutex_unlock(&w->lock);
 }
 
 json_t *files_write_stats(struct vfs *v)

@@ -1,9 +1,10 @@
 /* files_write: everything that changes Files through the mount (CONTRACT.md 4 and 5):
  * staging written data on local disk, uploading it on close as a new version or a new File,
- * rmdir of Files and versions, the local names that exist only in this mount (temporary files,
+ * the local names that exist only in this mount (temporary files,
  * the symlinks left by created Files), recovery of uploads interrupted by a crash, and the
  * upload progress shown in stats.json. fs_ops.c calls these for VP_FILES, VP_FILES_NAME,
- * VP_FILE_DIR, VP_FILE_NAME and VP_VERSION_DIR paths. All return 0 or a negative errno. */
+ * VP_FILE_DIR and VP_FILE_NAME paths (deleting is files_delete.c's). All return 0 or a negative
+ * errno. */
 #ifndef VRCFS_FILES_WRITE_H
 #define VRCFS_FILES_WRITE_H
 
@@ -36,9 +37,6 @@ int files_write_truncate(struct vfs *v, const struct vfs_path *p, off_t size);
 int files_write_unlink(struct vfs *v, const struct vfs_path *p);
 int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct vfs_path *to,
                        unsigned int flags);
-/* rmdir of VP_FILE_DIR (delete the File) or VP_VERSION_DIR (delete the newest version). */
-int files_write_rmdir(struct vfs *v, const struct vfs_path *p);
-
 /* {"uploads": [{"path":..., "bytes_done":N, "bytes_total":N, "state":"..."}]} as a new
  * object, for stats.json. */
 json_t *files_write_stats(struct vfs *v);

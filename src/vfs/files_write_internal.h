@@ -74,6 +74,7 @@ struct files_write_state {
     struct stage *stages;
     struct local_link *links;
     struct kept *kept;
+    struct tombstones *tombs; /* files_delete.c: what this mount deleted a moment ago */
     /* The recovery worker: started once the process will not fork any more. */
     bool worker_needed;
     bool worker_started;
@@ -82,6 +83,8 @@ struct files_write_state {
 };
 
 /* Defined in files_write.c, where each is described. */
+int files_write_busy(struct files_write_state *w, const char *file_id);
+void files_write_forget_file(struct files_write_state *w, const char *file_id);
 char *stage_path(const struct files_write_state *w, const struct stage *s, const char *ext);
 void mount_path(const struct staging_record *r, char *out, size_t len);
 void sidecar_save(struct files_write_state *w, struct stage *s, enum staging_state state);

@@ -2,6 +2,7 @@
  * call to the module that owns that part of the tree; calls on open files go through the handle. */
 #include "vfs/fs_ops.h"
 
+#include "vfs/files_delete.h"
 #include "vfs/files_tree.h"
 #include "vfs/files_write.h"
 #include "vfs/instances_tree.h"
@@ -58,9 +59,10 @@ int fs_getattr(struct vfs *v, const char *path, struct stat *st, const struct fu
     }
     if (may_be_local(p.kind) && (err = files_write_getattr(v, &p, st)) != -ENOENT)
         return err;
-    if (is_files_kind(p.kind))
-        return files_tree_getattr(v, &p, st);
-    return instances_getattr(v, &p, st);
+    if (!is_files_kind(p.kind))
+        return instances_getattr(v, &p, st);
+    err = files_tree_getattr(v, &p, st);
+    return err == -ENOENT ? files_delete_getattr(v, path, st) : err; /* just deleted here */
 }
 
 int fs_readdir(struct vfs *v, const char *path, void *buf, fuse_fill_dir_t filler)
@@ -88,10 +90,14 @@ int fs_readdir(struct vfs *v, const char *path, void *buf, fuse_fill_dir_t fille
         err = files_tree_readdir(v, &p, buf, filler);
         if (!err)
             files_write_readdir(v, &p, buf, filler);
+        else if (err == -ENOENT && p.kind == VP_FILE_DIR)
+            err = files_delete_readdir(v, path, buf, filler);
         return err;
+    case VP_VERSION_DIR:
+        err = files_tree_readdir(v, &p, buf, filler);
+        return err == -ENOENT ? files_delete_readdir(v, path, buf, filler) : err;
     case VP_BY_TAG:
     case VP_TAG_DIR:
-    case VP_VERSION_DIR:
         return files_tree_readdir(v, &p, buf, filler);
     case VP_INSTANCES:
     case VP_SHORT_DIR:
@@ -109,8 +115,10 @@ int fs_readlink(struct vfs *v, const char *path, char *buf, size_t size)
         return err;
     if (p.kind == VP_FILES_NAME)
         return files_write_readlink(v, &p, buf, size);
-    if (is_files_kind(p.kind))
-        return files_tree_readlink(v, &p, buf, size);
+    if (is_files_kind(p.kind)) {
+        err = files_tree_readlink(v, &p, buf, size);
+        return err == -ENOENT ? files_delete_readlink(v, path, buf, size) : err;
+    }
     if (is_instances_kind(p.kind))
         return instances_readlink(v, &p, buf, size);
     return -EINVAL;
@@ -207,11 +215,12 @@ int fs_unlink(struct vfs *v, const char *path)
     int err = vfs_path_parse(path, &p);
     if (err)
         return err;
-    if (may_be_local(p.kind))
-        return files_write_unlink(v, &p);
+    if (may_be_local(p.kind) &&
+        ((err = files_write_unlink(v, &p)) != -ENOENT || p.kind == VP_FILES_NAME))
+        return err;
     if (p.kind == VP_INSTANCE_JSON || p.kind == VP_INSTANCE_NAME)
         return instances_unlink(v, &p);
-    return -EPERM;
+    return is_files_kind(p.kind) ? files_delete_unlink(v, &p, path) : -EPERM;
 }
 
 int fs_rmdir(struct vfs *v, const char *path)
@@ -221,7 +230,7 @@ int fs_rmdir(struct vfs *v, const char *path)
     if (err)
         return err;
     if (p.kind == VP_FILE_DIR || p.kind == VP_VERSION_DIR)
-        return files_write_rmdir(v, &p);
+        return files_delete_rmdir(v, &p, path);
     return -EPERM;
 }
 

@@ -26,6 +26,9 @@
 /* How often the expiry thread looks for listings to take back. */
 #define EXPIRY_TICK_S 0.5
 
+/* The longest vfs_forget_entry waits for the kernel to take the notice. */
+#define FORGET_WAIT_S 2
+
 /* One directory being read: the entries as fs_readdir gave them, kept from the READDIR at
  * offset 0 to the one that finds the end, so that the offsets in between stay meaningful. */
 struct dir_entry {
@@ -44,11 +47,20 @@ struct listing {
     int err;
 };
 
-/* Listings to take back from the kernel later (vfs_forget_listings with a delay). */
+/* Listings to take back from the kernel later (vfs_forget_listings with a delay), or a name
+ * (vfs_forget_entry: name is set). waiter, when set, is told once it is done. */
 struct pending_forget {
     struct pending_forget *next;
     char *path;
+    char *name;
     double due;
+    struct forget_wait *waiter;
+};
+
+/* Shared by a waiting vfs_forget_entry and the expiry thread; the last to let go frees it. */
+struct forget_wait {
+    bool done;
+    int refs;
 };
 
 /* The kernel's requests, counted for stats.json ("kernel"). */
@@ -76,6 +88,7 @@ struct inode_state {
     struct listing *listings;
     struct pending_forget *pending;
     pthread_cond_t wake;
+    pthread_cond_t forgotten; /* a waited-for vfs_forget_entry is done */
     bool stop, started;
     pthread_t expiry;
     pthread_key_t read_buf; /* each thread's buffer for READ replies */
@@ -812,6 +825,30 @@ static void expire(struct inode_state *s, double now, const char *under)
     free(ids);
 }
 
+/* The kernel drops the name dir/name (and what it knows below it) and the listing of dir. */
+static void forget_entry(struct inode_state *s, const char *dir, const char *name)
+{
+    uint64_t id = nodes_resolve(s->nodes, dir);
+    if (!id)
+        return; /* the kernel holds nothing there */
+    int rc = fuse_lowlevel_notify_inval_entry(s->se, id, name, strlen(name));
+    if (rc != 0 && rc != -ENOENT)
+        log_debug("kernel cache: cannot drop %s/%s: %s", dir, name, strerror(-rc));
+    if (s->keeps_listings)
+        invalidate(s, &id, 1);
+}
+
+/* Queues f to be done by the expiry thread, which is woken when it is due now. */
+static void pending_add(struct inode_state *s, struct pending_forget *f)
+{
+    pthread_mutex_lock(&s->lock);
+    f->next = s->pending;
+    s->pending = f;
+    if (f->due <= mono_now())
+        pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
 void vfs_forget_listings(struct vfs *v, const char *path, double delay_s)
 {
     struct inode_state *s = v->inodes;
@@ -829,11 +866,45 @@ void vfs_forget_listings(struct vfs *v, const char *path, double delay_s)
         return;
     }
     f->path = copy;
+    f->name = NULL;
+    f->waiter = NULL;
     f->due = mono_now() + delay_s;
+    pending_add(s, f);
+}
+
+void vfs_forget_entry(struct vfs *v, const char *dir, const char *name, double delay_s, bool wait)
+{
+    struct inode_state *s = v->inodes;
+    if (!s || !s->started)
+        return;
+    struct pending_forget *f = calloc(1, sizeof *f);
+    struct forget_wait *w = wait ? calloc(1, sizeof *w) : NULL;
+    if (!f || (wait && !w) || !(f->path = strdup(dir)) || !(f->name = strdup(name))) {
+        if (f)
+            free(f->path);
+        free(f);
+        free(w);
+        return; /* the kernel's entry then lasts its VFS_KERNEL_CACHE_S */
+    }
+    f->due = mono_now() + delay_s;
+    f->waiter = w;
+    if (w)
+        w->refs = 2;
+    pending_add(s, f);
+    if (!w)
+        return;
+    /* Bounded: should the kernel be slow to take the notice, the caller still returns. */
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += FORGET_WAIT_S;
     pthread_mutex_lock(&s->lock);
-    f->next = s->pending;
-    s->pending = f;
+    while (!w->done && !s->stop)
+        if (pthread_cond_timedwait(&s->forgotten, &s->lock, &until) != 0)
+            break;
+    bool last = --w->refs == 0;
     pthread_mutex_unlock(&s->lock);
+    if (last)
+        free(w);
 }
 
 /* Every EXPIRY_TICK_S: the listings that go stale before the next tick (taken a little early
@@ -859,8 +930,21 @@ static void *expiry_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         while (due) {
             struct pending_forget *next = due->next;
-            expire(s, INFINITY, due->path);
+            if (due->name)
+                forget_entry(s, due->path, due->name);
+            else
+                expire(s, INFINITY, due->path);
+            if (due->waiter) {
+                pthread_mutex_lock(&s->lock);
+                due->waiter->done = true;
+                bool last = --due->waiter->refs == 0;
+                pthread_cond_broadcast(&s->forgotten);
+                pthread_mutex_unlock(&s->lock);
+                if (last)
+                    free(due->waiter);
+            }
             free(due->path);
+            free(due->name);
             free(due);
             due = next;
         }
@@ -890,6 +974,7 @@ int inode_ops_init(struct vfs *v)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->wake, &ca);
+    pthread_cond_init(&s->forgotten, &ca);
     pthread_condattr_destroy(&ca);
     pthread_key_create(&s->read_buf, free);
     v->inodes = s;
@@ -925,13 +1010,17 @@ void inode_ops_destroy(struct vfs *v)
     while (s->pending) {
         struct pending_forget *f = s->pending;
         s->pending = f->next;
+        if (f->waiter && --f->waiter->refs == 0)
+            free(f->waiter);
         free(f->path);
+        free(f->name);
         free(f);
     }
     free(pthread_getspecific(s->read_buf));
     pthread_setspecific(s->read_buf, NULL);
     pthread_key_delete(s->read_buf);
     pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->forgotten);
     pthread_mutex_destroy(&s->lock);
     nodes_free(s->nodes);
     free(s);

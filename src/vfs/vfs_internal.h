@@ -11,6 +11,7 @@
 #include "vfs/vfs_path.h"
 
 #include <fuse.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 
 /* How long the kernel may keep a name or its attributes (entry and attribute timeouts, and
@@ -45,6 +46,13 @@ struct vfs {
  * make itself (create, unlink, rename and rmdir through the mount it sees): an upload that adds
  * a version or a File, a created name that turns into a symlink, an instance made or closed. */
 void vfs_forget_listings(struct vfs *v, const char *path, double delay_s);
+
+/* The kernel drops the name dir/name (with what it knows below it) and the listing of dir, after
+ * delay_s seconds, so that the next use looks the name up again: a created name that is now a
+ * symlink, a deleted subtree. Sent by another thread than the caller's (a notice sent while
+ * answering a request on that directory could wait on the kernel forever); with wait, returns
+ * once the kernel has taken it (at most a few seconds). */
+void vfs_forget_entry(struct vfs *v, const char *dir, const char *name, double delay_s, bool wait);
 
 struct vfs_handle;
 

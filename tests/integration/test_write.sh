@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writing /files (CONTRACT.md 4 and 5) with ordinary tools against a real mount: new versions
 # and new Files of 1 KiB, 6 MiB and 64 MiB compared byte for byte with the emulator's blobs,
-# multipart uploads in parallel parts, temp-and-rename, edits in place, rmdir of Files and
+# multipart uploads in parallel parts, temp-and-rename, edits in place, rm -r of Files and
 # versions, faults that are retried, failures that return their errno from close() and keep the
 # data, kill -9 during an upload, cache_size, ro, and writes where there is nothing to write.
 . "$(dirname "$0")/lib.sh"
@@ -244,19 +244,19 @@ log_mark
 check "dd conv=fsync uploads at fsync" dd if="$T/1k" of="$MNT/files/$FID/$ALIAS" conv=fsync 2>/dev/null
 check_eq "and close does not upload the same bytes again" 1 "$(count_requests api POST "^/api/1/file/$FID\$")"
 
-# --- rmdir: a File, the newest version; older versions are EBUSY without a request -------------
+# --- rm -r: a File, the newest version; older versions are EBUSY without a request (test_delete) --
 n=$(newest "$FID")
 log_mark
-check_errno "rmdir of an older version is EBUSY" "Device or resource busy" rmdir "$MNT/files/$FID/1"
+check_errno "rm -r of an older version is EBUSY" "Device or resource busy" rm -r "$MNT/files/$FID/1"
 check_eq "and sends no request" 0 "$(count_requests api DELETE .)"
-check "rmdir of the newest version succeeds" rmdir "$MNT/files/$FID/$n"
+check "rm -r of the newest version succeeds" rm -r "$MNT/files/$FID/$n"
 check_eq "the server's newest is the one before" $((n - 1)) "$(newest "$FID")"
 check "latest follows" wait_until 3 latest_is "$FID" $((n - 1))
-check "rmdir of a File succeeds" rmdir "$MNT/files/$NEW_6m"
+check "rm -r of a File succeeds" rm -r "$MNT/files/$NEW_6m"
 check_eq "the File is gone from the server" 0 "$(state && py "print(sum(1 for f in s['files'] if f['id']=='$NEW_6m'))")"
 check "and from /files" sh -c "! ls '$MNT/files' | grep -qx '$NEW_6m'"
 check "and so is the link to it" test ! -L "$MNT/files/new-6m.png"
-check_errno "rmdir of a File that is not there" "No such file" rmdir "$MNT/files/file_00000000-0000-0000-0000-000000000000"
+check_errno "rm -r of a File that is not there" "No such file" rm -r "$MNT/files/file_00000000-0000-0000-0000-000000000000"
 
 # --- writes where there is nothing to write ---------------------------------------------------
 check_errno "another name in a File's directory is refused" "Operation not permitted" touch "$MNT/files/$FID/other.txt"
@@ -378,6 +378,7 @@ remount "$OPTS,ro"
 check_errno "ro: cp onto an alias" "Read-only file system" cp "$T/1k" "$MNT/files/$FID/$ALIAS"
 check_errno "ro: a new File" "Read-only file system" cp "$T/1k" "$MNT/files/ro.png"
 check_errno "ro: rmdir" "Read-only file system" rmdir "$MNT/files/$FID"
+check_errno "ro: rm of file.json" "Read-only file system" rm -f "$MNT/files/$FID/file.json"
 vrcfs_unmount
 check "no staged data is left behind" sh -c "! ls '$T/staging/staging' | grep -q ."
 finish
