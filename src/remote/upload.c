@@ -322,11 +322,15 @@ static int file_from_json(json_t *obj, struct vrc_file **out)
 }
 
 int upload_create_file(struct http_client *c, const char *name, const char *extension,
-                       const char *mime, struct vrc_file **out)
+                       const char *mime, const char *tag, struct vrc_file **out)
 {
     *out = NULL;
     json_t *body =
         json_pack("{s:s, s:s, s:s}", "name", name, "mimeType", mime, "extension", extension);
+    if (body && tag && json_object_set_new(body, "tags", json_pack("[s]", tag)) != 0) {
+        json_decref(body);
+        body = NULL;
+    }
     if (!body)
         return -EINVAL; /* not UTF-8 */
     json_t *answer = NULL;

@@ -37,9 +37,10 @@ struct upload_options {
     void *progress_arg;
 };
 
-/* POST /file {name, mimeType, extension}: a new File with only version 0. *out is the File. */
+/* POST /file {name, mimeType, extension[, tags: [tag]]}: a new File with only version 0,
+ * carrying tag when it is not NULL. *out is the File. */
 int upload_create_file(struct http_client *c, const char *name, const char *extension,
-                       const char *mime, struct vrc_file **out);
+                       const char *mime, const char *tag, struct vrc_file **out);
 
 /* Adds a version to File file_id with src's data and signature, and returns once the server
  * says it is complete. The newest version, when it is still waiting: resumed when it was made

@@ -35,7 +35,7 @@ static bool already_uploaded(struct files_write_state *w, const struct staging_r
     if (same) {
         files_meta_learn(w->v, f);
         if (r->kind == STAGING_NEW)
-            add_link(w, r->name, f);
+            add_link(w, r->dir, r->name, f);
     }
     vrc_file_unref(f);
     return same;

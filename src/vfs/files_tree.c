@@ -79,7 +79,7 @@ int files_tree_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
         vfs_stat_dir(v, st, v->mount_time);
         return 0;
     }
-    if (p->kind == VP_FILES_NAME)
+    if (p->kind == VP_FILES_NAME || p->kind == VP_TAG_NAME)
         return -ENOENT;
     struct vrc_file *f;
     int err = files_meta_get(v, p->file_id, &f);

@@ -51,8 +51,10 @@ static const char *const phase_names[] = {"staged", "queued", "uploading", "fail
 
 struct local_link {
     struct local_link *next;
-    char name[NAME_MAX + 1]; /* in /files */
-    char *target;            /* "file_<id>/<alias>" */
+    char dir[VFS_ID_MAX];     /* "" for /files, "by-tag/<tag>" (as a staging record's dir) */
+    char name[NAME_MAX + 1];  /* in that directory */
+    char file_id[VFS_ID_MAX]; /* the File it names */
+    char *target;             /* "file_<id>/<alias>", "../../file_<id>/<alias>" */
 };
 
 struct write_handle {
@@ -82,9 +84,29 @@ void mount_path(const struct staging_record *r, char *out, size_t len)
         snprintf(out, len, "/files/%s", r->name);
 }
 
-static const char *dir_of(const struct vfs_path *p)
+#define TAG_DIR_PREFIX "by-tag/"
+
+/* The directory of p as a staging record names it: a fileId, "by-tag/<tag>", or "" for /files.
+ * Uses buf (VFS_ID_MAX bytes). */
+static const char *dir_of(const struct vfs_path *p, char *buf)
 {
-    return p->kind == VP_FILE_NAME ? p->file_id : "";
+    if (p->kind == VP_FILE_NAME)
+        return p->file_id;
+    if (p->kind != VP_TAG_NAME)
+        return "";
+    snprintf(buf, VFS_ID_MAX, TAG_DIR_PREFIX "%s", p->tag);
+    return buf;
+}
+
+/* A directory where a new name is a new File: /files, or a tag's (whose tag it carries). */
+static bool makes_files(const char *dir)
+{
+    return !*dir || strncmp(dir, TAG_DIR_PREFIX, strlen(TAG_DIR_PREFIX)) == 0;
+}
+
+static bool is_top(const struct vfs_path *p)
+{
+    return p->kind == VP_FILES_NAME || p->kind == VP_TAG_NAME;
 }
 
 /* Writes the sidecar atomically (temp file and rename), so a crash leaves the old or the new. */
@@ -171,12 +193,21 @@ static struct stage *find_stage(struct files_write_state *w, const char *dir, co
     return NULL;
 }
 
-static struct local_link *find_link(struct files_write_state *w, const char *name)
+static struct local_link *find_link(struct files_write_state *w, const char *dir, const char *name)
 {
     for (struct local_link *l = w->links; l; l = l->next)
-        if (strcmp(l->name, name) == 0)
+        if (strcmp(l->dir, dir) == 0 && strcmp(l->name, name) == 0)
             return l;
     return NULL;
+}
+
+/* A created File's name is its link as soon as its upload is done, even while the file is still
+ * open (close() flushes before it releases): a write after that makes it the staged file again,
+ * whose next close uploads a new version. w->lock held. */
+static bool shows_link(struct files_write_state *w, const struct stage *s)
+{
+    return s && s->rec.kind == STAGING_NEW && atomic_load(&s->phase) == PHASE_DONE &&
+           find_link(w, s->rec.dir, s->rec.name);
 }
 
 static void remove_link(struct files_write_state *w, struct local_link *gone)
@@ -361,7 +392,7 @@ static int stage_get_or_create(struct files_write_state *w, const struct staging
         s->next = w->stages;
         w->stages = s;
         /* A new File's name replaces the link an earlier one left under it. */
-        struct local_link *l = !*r->dir ? find_link(w, r->name) : NULL;
+        struct local_link *l = find_link(w, r->dir, r->name);
         if (l)
             remove_link(w, l);
     } else if (s) {
@@ -556,12 +587,13 @@ static void slot_give(struct files_write_state *w, struct stage *s)
     pthread_mutex_unlock(&w->lock);
 }
 
-/* Leaves /files/<name> as a symlink to where the created File lives. */
-void add_link(struct files_write_state *w, const char *name, const struct vrc_file *f)
+/* Leaves /files/<name> (or by-tag/<tag>/<name>) as a symlink to where the created File lives. */
+void add_link(struct files_write_state *w, const char *dir, const char *name,
+              const struct vrc_file *f)
 {
     char *alias = names_alias(f->name, f->extension);
     char *target = NULL;
-    if (!alias || asprintf(&target, "%s/%s", f->id, alias) < 0)
+    if (!alias || asprintf(&target, "%s%s/%s", *dir ? "../../" : "", f->id, alias) < 0)
         target = NULL;
     free(alias);
     struct local_link *l = target ? calloc(1, sizeof *l) : NULL;
@@ -569,10 +601,12 @@ void add_link(struct files_write_state *w, const char *name, const struct vrc_fi
         free(target);
         return;
     }
+    snprintf(l->dir, sizeof l->dir, "%s", dir);
     snprintf(l->name, sizeof l->name, "%s", name);
+    snprintf(l->file_id, sizeof l->file_id, "%s", f->id);
     l->target = target;
     pthread_mutex_lock(&w->lock);
-    struct local_link *old = find_link(w, name);
+    struct local_link *old = find_link(w, dir, name);
     if (old)
         remove_link(w, old);
     l->next = w->links;
@@ -589,7 +623,9 @@ static int stage_send(struct files_write_state *w, struct stage *s, const struct
     snprintf(file_id, sizeof file_id, "%s", r->file_id);
     if (!*file_id) {
         struct vrc_file *created = NULL;
-        int err = upload_create_file(v->http, r->new_name, r->extension, r->mime, &created);
+        /* Made in by-tag/<tag>/: the File carries the tag. */
+        const char *tag = *r->dir ? r->dir + strlen(TAG_DIR_PREFIX) : NULL;
+        int err = upload_create_file(v->http, r->new_name, r->extension, r->mime, tag, &created);
         if (err)
             return err;
         files_meta_learn(v, created);
@@ -678,7 +714,7 @@ int stage_upload(struct files_write_state *w, struct stage *s)
             atomic_store(&s->phase, PHASE_WRITING);
         }
         if (r.kind == STAGING_NEW)
-            add_link(w, r.name, f);
+            add_link(w, r.dir, r.name, f);
         log_info("%s: uploaded as a new version of %s", where, f->id);
         vrc_file_unref(f);
     } else {
@@ -690,6 +726,13 @@ int stage_upload(struct files_write_state *w, struct stage *s)
         free(data);
     }
     pthread_mutex_unlock(&s->lock);
+    /* The name is the link now (shows_link): the kernel must look it up again before close()
+     * returns, or `[ -L ]` right after `cp` would still find the regular file it made. */
+    if (!err && r.kind == STAGING_NEW) {
+        char dir[VFS_ID_MAX + 8];
+        snprintf(dir, sizeof dir, "/files%s%s", *r.dir ? "/" : "", r.dir);
+        vfs_forget_entry(w->v, dir, r.name, 0, true);
+    }
     return err;
 }
 
@@ -957,11 +1000,15 @@ int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st
 {
     struct files_write_state *w = v->writes;
     files_recovery_ensure_worker(w);
+    char d[VFS_ID_MAX];
+    const char *dir = dir_of(p, d);
     pthread_mutex_lock(&w->lock);
-    struct stage *s = find_stage(w, dir_of(p), p->name);
+    struct stage *s = find_stage(w, dir, p->name);
+    if (shows_link(w, s))
+        s = NULL;
     if (s)
         s->refs++;
-    struct local_link *l = !s && p->kind == VP_FILES_NAME ? find_link(w, p->name) : NULL;
+    struct local_link *l = !s && is_top(p) ? find_link(w, dir, p->name) : NULL;
     if (l)
         vfs_stat_link(v, st, strlen(l->target), v->mount_time);
     pthread_mutex_unlock(&w->lock);
@@ -976,7 +1023,10 @@ void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fus
 {
     struct files_write_state *w = v->writes;
     files_recovery_ensure_worker(w);
-    const char *dir = p->kind == VP_FILE_DIR ? p->file_id : "";
+    char d[VFS_ID_MAX] = "";
+    if (p->kind == VP_TAG_DIR)
+        snprintf(d, sizeof d, TAG_DIR_PREFIX "%s", p->tag);
+    const char *dir = p->kind == VP_FILE_DIR ? p->file_id : d;
     size_t n = 0, cap = 16;
     char **names = malloc(cap * sizeof *names);
     pthread_mutex_lock(&w->lock);
@@ -992,8 +1042,8 @@ void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fus
         }
         names[n++] = strdup(s->rec.name);
     }
-    for (struct local_link *l = p->kind == VP_FILES ? w->links : NULL; l && names; l = l->next) {
-        if (find_stage(w, "", l->name))
+    for (struct local_link *l = w->links; l && names; l = l->next) {
+        if (strcmp(l->dir, dir) != 0 || find_stage(w, dir, l->name))
             continue;
         if (n == cap) {
             char **grown = realloc(names, (cap *= 2) * sizeof *names);
@@ -1015,10 +1065,13 @@ void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fus
 int files_write_readlink(struct vfs *v, const struct vfs_path *p, char *buf, size_t size)
 {
     struct files_write_state *w = v->writes;
-    if (p->kind != VP_FILES_NAME || size == 0)
+    if (!is_top(p) || size == 0)
         return -EINVAL;
+    char d[VFS_ID_MAX];
+    const char *dir = dir_of(p, d);
     pthread_mutex_lock(&w->lock);
-    struct local_link *l = find_stage(w, "", p->name) ? NULL : find_link(w, p->name);
+    struct stage *s = find_stage(w, dir, p->name);
+    struct local_link *l = s && !shows_link(w, s) ? NULL : find_link(w, dir, p->name);
     if (l)
         snprintf(buf, size, "%s", l->target);
     pthread_mutex_unlock(&w->lock);
@@ -1050,14 +1103,15 @@ int files_write_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_i
     struct files_write_state *w = v->writes;
     files_recovery_ensure_worker(w);
     bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+    char d[VFS_ID_MAX];
     pthread_mutex_lock(&w->lock);
-    struct stage *s = find_stage(w, dir_of(p), p->name);
+    struct stage *s = find_stage(w, dir_of(p, d), p->name);
     if (s)
         s->refs++;
     pthread_mutex_unlock(&w->lock);
     if (!s) {
         /* Only a File's alias exists without a stage; writing it starts from its data. */
-        if (p->kind != VP_FILE_NAME || names_is_temporary(p->name))
+        if (p->kind != VP_FILE_NAME)
             return -ENOENT;
         struct vrc_file *f = NULL;
         int err = files_meta_get(v, p->file_id, &f);
@@ -1112,9 +1166,11 @@ int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
     struct staging_record r = {0};
     snprintf(r.name, sizeof r.name, "%s", p->name);
     int err = 0;
-    if (p->kind == VP_FILES_NAME) {
+    if (is_top(p)) {
+        dir_of(p, r.dir);
         pthread_mutex_lock(&w->lock);
-        bool linked = find_link(w, p->name) && !find_stage(w, "", p->name);
+        struct stage *staged = find_stage(w, r.dir, p->name);
+        bool linked = find_link(w, r.dir, p->name) && (!staged || shows_link(w, staged));
         pthread_mutex_unlock(&w->lock);
         if (linked)
             return -EEXIST; /* open(O_CREAT) of the link follows it; only O_EXCL gets here */
@@ -1137,13 +1193,11 @@ int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
         err = files_meta_get(v, p->file_id, &f);
         if (err)
             return err;
-        if (names_is_temporary(p->name)) {
+        if (is_alias_of(f, p->name)) {
+            version_record(&r, f, p->name);
+        } else { /* any other name is the mount's scratch: an editor's temp file, a probe */
             r.kind = STAGING_TEMP;
             snprintf(r.dir, sizeof r.dir, "%s", f->id);
-        } else if (is_alias_of(f, p->name)) {
-            version_record(&r, f, p->name);
-        } else {
-            err = -EPERM; /* a File holds one name: its alias (and temporary files) */
         }
         vrc_file_unref(f);
         if (err)
@@ -1179,8 +1233,9 @@ int files_write_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
     struct files_write_state *w = v->writes;
     if (size < 0)
         return -EINVAL;
+    char d[VFS_ID_MAX];
     pthread_mutex_lock(&w->lock);
-    struct stage *s = find_stage(w, dir_of(p), p->name);
+    struct stage *s = find_stage(w, dir_of(p, d), p->name);
     if (s)
         s->refs++;
     bool open = s && s->handles > 0;
@@ -1208,8 +1263,10 @@ int files_write_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
 int files_write_unlink(struct vfs *v, const struct vfs_path *p)
 {
     struct files_write_state *w = v->writes;
+    char d[VFS_ID_MAX];
+    const char *dir = dir_of(p, d);
     pthread_mutex_lock(&w->lock);
-    struct stage *s = find_stage(w, dir_of(p), p->name);
+    struct stage *s = find_stage(w, dir, p->name);
     if (s && s->slot) {
         pthread_mutex_unlock(&w->lock);
         return -EBUSY; /* its upload is running */
@@ -1223,7 +1280,7 @@ int files_write_unlink(struct vfs *v, const struct vfs_path *p)
         if (s->refs == 0)
             stage_destroy(w, s, false);
         /* A created File's name goes as a whole, the link it is about to become included. */
-        struct local_link *l = !*dir_of(p) ? find_link(w, p->name) : NULL;
+        struct local_link *l = find_link(w, dir, p->name);
         if (l)
             remove_link(w, l);
         pthread_mutex_unlock(&w->lock);
@@ -1231,7 +1288,7 @@ int files_write_unlink(struct vfs *v, const struct vfs_path *p)
             log_info("%s: staged data removed at the user's request (it was not uploaded)", where);
         return 0;
     }
-    struct local_link *l = p->kind == VP_FILES_NAME ? find_link(w, p->name) : NULL;
+    struct local_link *l = find_link(w, dir, p->name);
     if (l)
         remove_link(w, l); /* the File itself stays: rm -r /files/<fileId> deletes it */
     pthread_mutex_unlock(&w->lock);
@@ -1246,21 +1303,24 @@ static int rename_target(struct vfs *v, const struct vfs_path *to, struct stagin
     if (refused)
         return refused;
     snprintf(r->name, sizeof r->name, "%s", to->name);
-    if (names_is_temporary(to->name)) {
-        r->kind = STAGING_TEMP;
-        snprintf(r->dir, sizeof r->dir, "%s", dir_of(to));
-        return 0;
-    }
     if (to->kind == VP_FILE_NAME) {
         struct vrc_file *f = NULL;
         int err = files_meta_get(v, to->file_id, &f);
         if (err)
             return err;
-        err = is_alias_of(f, to->name) ? 0 : -EPERM;
-        if (!err)
+        if (is_alias_of(f, to->name)) {
             version_record(r, f, to->name);
+        } else {
+            r->kind = STAGING_TEMP;
+            snprintf(r->dir, sizeof r->dir, "%s", f->id);
+        }
         vrc_file_unref(f);
-        return err;
+        return 0;
+    }
+    dir_of(to, r->dir);
+    if (names_is_temporary(to->name)) {
+        r->kind = STAGING_TEMP;
+        return 0;
     }
     char *name = NULL, *ext = NULL;
     int err = names_split_new(to->name, &name, &ext);
@@ -1275,30 +1335,48 @@ static int rename_target(struct vfs *v, const struct vfs_path *to, struct stagin
     return 0;
 }
 
+/* rename(2) of a File's alias (vim's backup, `mv`): the File keeps its name on the server. */
+static int rename_of_alias(struct vfs *v, const struct vfs_path *from)
+{
+    struct vrc_file *f = NULL;
+    int err = files_meta_get(v, from->file_id, &f);
+    if (err)
+        return err;
+    bool alias = is_alias_of(f, from->name);
+    vrc_file_unref(f);
+    if (!alias)
+        return -ENOENT;
+    log_info("/files/%s/%s: EPERM: a File's name cannot be changed through the mount; write a "
+             "new version onto it instead",
+             from->file_id, from->name);
+    return -EPERM;
+}
+
 int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct vfs_path *to,
                        unsigned int flags)
 {
     struct files_write_state *w = v->writes;
     if (flags & RENAME_EXCHANGE)
         return -EINVAL;
-    if (strcmp(dir_of(from), dir_of(to)) != 0 || from->kind != to->kind)
+    char d_from[VFS_ID_MAX], d_to[VFS_ID_MAX];
+    const char *dir = dir_of(from, d_from);
+    if (strcmp(dir, dir_of(to, d_to)) != 0 || from->kind != to->kind)
         return -EXDEV; /* mv copies instead */
-    const char *dir = dir_of(from);
     if (strcmp(from->name, to->name) == 0)
         return 0;
 
     /* A created File's link moves like any symlink. */
     pthread_mutex_lock(&w->lock);
     struct stage *s = find_stage(w, dir, from->name);
-    struct local_link *l = !s && from->kind == VP_FILES_NAME ? find_link(w, from->name) : NULL;
+    struct local_link *l = !s && is_top(from) ? find_link(w, dir, from->name) : NULL;
     if (l) {
         int err = 0;
-        if (find_stage(w, "", to->name))
+        if (find_stage(w, dir, to->name))
             err = -EBUSY;
-        else if (find_link(w, to->name) && (flags & RENAME_NOREPLACE))
+        else if (find_link(w, dir, to->name) && (flags & RENAME_NOREPLACE))
             err = -EEXIST;
         if (!err) {
-            struct local_link *old = find_link(w, to->name);
+            struct local_link *old = find_link(w, dir, to->name);
             if (old)
                 remove_link(w, old);
             snprintf(l->name, sizeof l->name, "%s", to->name);
@@ -1308,7 +1386,7 @@ int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct 
     }
     if (!s) {
         pthread_mutex_unlock(&w->lock);
-        return from->kind == VP_FILE_NAME && !names_is_temporary(from->name) ? -EPERM : -ENOENT;
+        return from->kind == VP_FILE_NAME ? rename_of_alias(v, from) : -ENOENT;
     }
     s->refs++;
     pthread_mutex_unlock(&w->lock);
@@ -1327,7 +1405,7 @@ int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct 
     if (!err && target.kind == STAGING_VERSION && s->rec.kind != STAGING_TEMP)
         err = -EPERM;
     struct stage *old = err ? NULL : find_stage(w, dir, to->name);
-    struct local_link *old_link = err || *dir ? NULL : find_link(w, to->name);
+    struct local_link *old_link = err || !makes_files(dir) ? NULL : find_link(w, dir, to->name);
     bool server_alias = target.kind == STAGING_VERSION;
     if (!err && (flags & RENAME_NOREPLACE) && (old || old_link || server_alias))
         err = -EEXIST;
@@ -1335,9 +1413,7 @@ int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct 
         err = -EBUSY; /* open or uploading: replacing it would pull the data from under it */
     if (!err && old_link && target.kind == STAGING_NEW) {
         /* Onto a created File's link: a new version of that File, and the link stays. */
-        const char *slash = strchr(old_link->target, '/');
-        size_t idlen = slash ? (size_t)(slash - old_link->target) : strlen(old_link->target);
-        snprintf(target.file_id, sizeof target.file_id, "%.*s", (int)idlen, old_link->target);
+        snprintf(target.file_id, sizeof target.file_id, "%s", old_link->file_id);
     }
     if (!err) {
         if (old) {
@@ -1389,10 +1465,9 @@ int files_write_busy(struct files_write_state *w, const char *file_id)
  * (the data can go nowhere: the user deleted the File). */
 void files_write_forget_file(struct files_write_state *w, const char *file_id)
 {
-    size_t n = strlen(file_id);
     pthread_mutex_lock(&w->lock);
     for (struct local_link **pp = &w->links; *pp;) {
-        if (strncmp((*pp)->target, file_id, n) == 0 && (*pp)->target[n] == '/') {
+        if (strcmp((*pp)->file_id, file_id) == 0) {
             struct local_link *gone = *pp;
             *pp = gone->next;
             free(gone->target);

@@ -93,7 +93,8 @@ void stage_destroy(struct files_write_state *w, struct stage *s, bool keep_data)
 void stage_put(struct files_write_state *w, struct stage *s);
 struct stage *stage_alloc(void);
 int stage_open_files(struct files_write_state *w, struct stage *s, bool create);
-void add_link(struct files_write_state *w, const char *name, const struct vrc_file *f);
+void add_link(struct files_write_state *w, const char *dir, const char *name,
+              const struct vrc_file *f);
 int stage_upload(struct files_write_state *w, struct stage *s);
 
 /* The surface of files_recovery.c. */

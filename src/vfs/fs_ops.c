@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -22,8 +23,8 @@ static struct vfs_handle *handle_of(const struct fuse_file_info *fi)
 static bool is_files_kind(enum vfs_path_kind k)
 {
     return k == VP_FILES || k == VP_FILES_NAME || k == VP_BY_TAG || k == VP_TAG_DIR ||
-           k == VP_TAG_LINK || k == VP_FILE_DIR || k == VP_FILE_JSON || k == VP_FILE_LATEST ||
-           k == VP_FILE_NAME || k == VP_VERSION_DIR || k == VP_VERSION_DATA;
+           k == VP_TAG_LINK || k == VP_TAG_NAME || k == VP_FILE_DIR || k == VP_FILE_JSON ||
+           k == VP_FILE_LATEST || k == VP_FILE_NAME || k == VP_VERSION_DIR || k == VP_VERSION_DATA;
 }
 
 static bool is_instances_kind(enum vfs_path_kind k)
@@ -35,7 +36,19 @@ static bool is_instances_kind(enum vfs_path_kind k)
 /* Names that may exist only in this mount (staged, temporary, created Files' links). */
 static bool may_be_local(enum vfs_path_kind k)
 {
-    return k == VP_FILES_NAME || k == VP_FILE_NAME;
+    return k == VP_FILES_NAME || k == VP_FILE_NAME || k == VP_TAG_NAME;
+}
+
+/* A number in a File's directory names a version; one that is no version (vim's "4913" probe)
+ * may be a scratch name of this mount, as any other name there. */
+static void number_as_name(struct vfs *v, const char *path, struct vfs_path *p)
+{
+    struct stat st;
+    if (p->kind == VP_VERSION_DIR && files_tree_getattr(v, p, &st) == -ENOENT &&
+        files_delete_getattr(v, path, &st) == -ENOENT) {
+        p->kind = VP_FILE_NAME;
+        snprintf(p->name, sizeof p->name, "%d", p->version);
+    }
 }
 
 int fs_getattr(struct vfs *v, const char *path, struct stat *st, const struct fuse_file_info *fi)
@@ -57,6 +70,7 @@ int fs_getattr(struct vfs *v, const char *path, struct stat *st, const struct fu
     default:
         break;
     }
+    number_as_name(v, path, &p);
     if (may_be_local(p.kind) && (err = files_write_getattr(v, &p, st)) != -ENOENT)
         return err;
     if (!is_files_kind(p.kind))
@@ -96,8 +110,12 @@ int fs_readdir(struct vfs *v, const char *path, void *buf, fuse_fill_dir_t fille
     case VP_VERSION_DIR:
         err = files_tree_readdir(v, &p, buf, filler);
         return err == -ENOENT ? files_delete_readdir(v, path, buf, filler) : err;
-    case VP_BY_TAG:
     case VP_TAG_DIR:
+        err = files_tree_readdir(v, &p, buf, filler);
+        if (!err)
+            files_write_readdir(v, &p, buf, filler);
+        return err;
+    case VP_BY_TAG:
         return files_tree_readdir(v, &p, buf, filler);
     case VP_INSTANCES:
     case VP_SHORT_DIR:
@@ -113,7 +131,7 @@ int fs_readlink(struct vfs *v, const char *path, char *buf, size_t size)
     int err = vfs_path_parse(path, &p);
     if (err)
         return err;
-    if (p.kind == VP_FILES_NAME)
+    if (p.kind == VP_FILES_NAME || p.kind == VP_TAG_NAME)
         return files_write_readlink(v, &p, buf, size);
     if (is_files_kind(p.kind)) {
         err = files_tree_readlink(v, &p, buf, size);
@@ -131,6 +149,7 @@ int fs_open(struct vfs *v, const char *path, struct fuse_file_info *fi)
     if (err)
         return err;
     struct stat st;
+    number_as_name(v, path, &p);
     switch (p.kind) {
     case VP_STATS:
         return stats_file_open(v, fi);
@@ -139,6 +158,7 @@ int fs_open(struct vfs *v, const char *path, struct fuse_file_info *fi)
         return files_tree_open(v, &p, fi);
     case VP_FILES_NAME:
     case VP_FILE_NAME:
+    case VP_TAG_NAME:
         if ((fi->flags & O_ACCMODE) != O_RDONLY || files_write_getattr(v, &p, &st) == 0)
             return files_write_open(v, &p, fi);
         return files_tree_open(v, &p, fi);
@@ -156,6 +176,7 @@ int fs_create(struct vfs *v, const char *path, mode_t mode, struct fuse_file_inf
     int err = vfs_path_parse(path, &p);
     if (err)
         return err;
+    number_as_name(v, path, &p);
     if (may_be_local(p.kind))
         return files_write_create(v, &p, mode, fi);
     if (p.kind == VP_INSTANCE_NAME || p.kind == VP_INSTANCE_JSON)
@@ -202,6 +223,7 @@ int fs_truncate(struct vfs *v, const char *path, off_t size, const struct fuse_f
     int err = vfs_path_parse(path, &p);
     if (err)
         return err;
+    number_as_name(v, path, &p);
     if (may_be_local(p.kind))
         return files_write_truncate(v, &p, size);
     if (p.kind == VP_INSTANCE_NAME)
@@ -215,8 +237,9 @@ int fs_unlink(struct vfs *v, const char *path)
     int err = vfs_path_parse(path, &p);
     if (err)
         return err;
+    number_as_name(v, path, &p);
     if (may_be_local(p.kind) &&
-        ((err = files_write_unlink(v, &p)) != -ENOENT || p.kind == VP_FILES_NAME))
+        ((err = files_write_unlink(v, &p)) != -ENOENT || p.kind != VP_FILE_NAME))
         return err;
     if (p.kind == VP_INSTANCE_JSON || p.kind == VP_INSTANCE_NAME)
         return instances_unlink(v, &p);
@@ -250,6 +273,8 @@ int fs_rename(struct vfs *v, const char *from, const char *to, unsigned int flag
         err = vfs_path_parse(to, &pt);
     if (err)
         return err;
+    number_as_name(v, from, &pf);
+    number_as_name(v, to, &pt);
     if (may_be_local(pf.kind) && may_be_local(pt.kind))
         return files_write_rename(v, &pf, &pt, flags);
     return -EPERM;

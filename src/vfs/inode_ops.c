@@ -402,7 +402,7 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     int err = fs_open(v, path, fi);
     struct stat st;
-    char *target = err == -ENOENT && fs_getattr(v, path, &st, NULL) == 0
+    char *target = (err == -ENOENT || err == -ELOOP) && fs_getattr(v, path, &st, NULL) == 0
                        ? stale_target(v, ino, path, &st)
                        : NULL;
     if (target) /* the name turned into a link: open what it names */

@@ -574,8 +574,10 @@ static int request_submit(struct request_handle *h)
         err = -ENOMEM;
     remove_string(s->closed, &s->nclosed, loc);
     pthread_mutex_unlock(&s->lock);
-    /* The new location, and the name as its link, in the kernel's listing. */
+    /* The new location, and the name as its link, in the kernel's listing; the name itself is
+     * a link by the time close() returns. */
     vfs_forget_listings(v, "/instances", 0);
+    vfs_forget_entry(v, "/instances", h->name, 0, true);
     /* The instance exists either way; an error here would only invite a duplicate. */
     if (err)
         log_error("instances: %s became %s, but vrcfs ran out of memory remembering it", h->name,

@@ -20,7 +20,9 @@ int names_split_new(const char *file_name, char **name, char **ext);
 const char *names_mime_for_extension(const char *ext);
 
 /* True for names editors and tools use for temporary files (".x.swp", "x~", ".x.XXXXXX",
- * "#x#", ".goutputstream-*"), which vrcfs keeps local and never uploads by themselves. */
+ * "#x#", ".goutputstream-*"). Only /files itself needs this: any other name created there is a
+ * new File, so these must be told apart to stay local. In a File's directory every name but
+ * the File's own is local scratch, and no list is needed. */
 int names_is_temporary(const char *name);
 
 /* True when s is well-formed UTF-8 (no overlong forms, surrogates or code points beyond

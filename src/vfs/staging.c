@@ -49,6 +49,18 @@ static bool usable_name(const char *s)
     return *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
+/* "by-tag/<tag>" with a tag of vfs_path_tags: where a new File with that tag is made. */
+static bool is_tag_dir(const char *dir)
+{
+    const char *prefix = "by-tag/";
+    if (strncmp(dir, prefix, strlen(prefix)) != 0)
+        return false;
+    for (const char *const *t = vfs_path_tags; *t; t++)
+        if (strcmp(dir + strlen(prefix), *t) == 0)
+            return true;
+    return false;
+}
+
 int staging_record_from_json(json_t *obj, struct staging_record *r)
 {
     memset(r, 0, sizeof *r);
@@ -72,12 +84,13 @@ int staging_record_from_json(json_t *obj, struct staging_record *r)
     json_int_t size = json_integer_value(json_object_get(obj, "size"));
     r->size = size > 0 ? (uint64_t)size : 0;
     r->time = json_integer_value(json_object_get(obj, "time"));
-    if (!usable_name(r->name) || (*r->dir && !vfs_path_is_file_id(r->dir)) ||
+    bool tag_dir = is_tag_dir(r->dir);
+    if (!usable_name(r->name) || (*r->dir && !vfs_path_is_file_id(r->dir) && !tag_dir) ||
         (*r->file_id && !vfs_path_is_file_id(r->file_id)))
         return -EINVAL;
     if (r->kind == STAGING_VERSION && (!*r->file_id || strcmp(r->dir, r->file_id) != 0))
         return -EINVAL;
-    if (r->kind == STAGING_NEW && (*r->dir || !*r->extension))
+    if (r->kind == STAGING_NEW && ((*r->dir && !tag_dir) || !*r->extension))
         return -EINVAL;
     return 0;
 }

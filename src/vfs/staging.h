@@ -18,7 +18,8 @@
 
 enum staging_kind {
     STAGING_VERSION, /* /files/<fileId>/<alias>: a new version of that File */
-    STAGING_NEW,     /* /files/<name>.<ext>: a new File (file_id set once it is created) */
+    STAGING_NEW,     /* /files[/by-tag/<tag>]/<name>.<ext>: a new File (with that tag; file_id set
+                        once it is created) */
     STAGING_TEMP,    /* a temporary name: local only, never uploaded by itself */
 };
 
@@ -32,7 +33,7 @@ enum staging_state {
 struct staging_record {
     enum staging_kind kind;
     enum staging_state state;
-    char dir[VFS_ID_MAX];        /* the fileId of the directory, "" for /files */
+    char dir[VFS_ID_MAX];        /* the fileId of the directory, "" for /files, "by-tag/<tag>" */
     char name[NAME_MAX + 1];     /* the name in that directory */
     char file_id[VFS_ID_MAX];    /* the target File; "" for a new File not created yet */
     char new_name[NAME_MAX + 1]; /* STAGING_NEW: name and extension for POST /file */

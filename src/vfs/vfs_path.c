@@ -137,7 +137,7 @@ static bool find_tag(const struct comp *c)
     return false;
 }
 
-/* /files/by-tag[/<tag>[/<fileId>]] */
+/* /files/by-tag[/<tag>[/<fileId> or <name>]] */
 static int parse_by_tag(const struct comps *cs, struct vfs_path *out)
 {
     if (cs->n == 2) {
@@ -151,8 +151,11 @@ static int parse_by_tag(const struct comps *cs, struct vfs_path *out)
         out->kind = VP_TAG_DIR;
         return 0;
     }
-    if (!comp_is_file_id(&cs->c[3]))
-        return -ENOENT;
+    if (!comp_is_file_id(&cs->c[3])) {
+        comp_copy(out->name, sizeof(out->name), &cs->c[3]);
+        out->kind = VP_TAG_NAME;
+        return 0;
+    }
     comp_copy(out->file_id, sizeof(out->file_id), &cs->c[3]);
     out->kind = VP_TAG_LINK;
     return 0;

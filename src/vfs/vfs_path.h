@@ -13,6 +13,8 @@ enum vfs_path_kind {
     VP_BY_TAG,        /* /files/by-tag                       */
     VP_TAG_DIR,       /* /files/by-tag/<tag>                 */
     VP_TAG_LINK,      /* /files/by-tag/<tag>/<fileId>        */
+    VP_TAG_NAME,      /* /files/by-tag/<tag>/<name> where name is not a fileId (a new File with
+                         that tag, or its symlink) */
     VP_FILE_DIR,      /* /files/<fileId>                     */
     VP_FILE_JSON,     /* /files/<fileId>/file.json           */
     VP_FILE_LATEST,   /* /files/<fileId>/latest              */
@@ -37,8 +39,9 @@ struct vfs_path {
     char file_id[VFS_ID_MAX];     /* VP_FILE_*, VP_VERSION_*, VP_TAG_LINK */
     int version;                  /* VP_VERSION_*: N >= 1 */
     enum vfs_data_type data_type; /* VP_VERSION_DATA */
-    char tag[64];                 /* VP_TAG_DIR, VP_TAG_LINK */
-    char name[NAME_MAX + 1];      /* VP_FILES_NAME, VP_FILE_NAME, VP_INSTANCE_NAME, VP_SHORT_LINK;
+    char tag[64];                 /* VP_TAG_DIR, VP_TAG_LINK, VP_TAG_NAME */
+    char name[NAME_MAX + 1];      /* VP_FILES_NAME, VP_FILE_NAME, VP_TAG_NAME, VP_INSTANCE_NAME,
+                                     VP_SHORT_LINK;
                                      VP_INSTANCE_JSON: the location (without ".json") */
 };
 

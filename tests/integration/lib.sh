@@ -21,7 +21,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VRCFS=$(realpath "${VRCFS:-$ROOT/build/vrcfs}")
 EMULATOR=$ROOT/scripts/vrchat-emulator
-T=$(mktemp -d /tmp/vrcfs-test.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/vrcfs-test.XXXXXX")
 MNT=$T/mnt
 export XDG_CONFIG_HOME=$T/config XDG_CACHE_HOME=$T/cache
 CONTACT=tests@vrcfs.invalid

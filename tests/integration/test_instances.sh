@@ -178,9 +178,16 @@ state
 NEW=$(py "print([i['location'] for i in s['instances'] if i.get('displayName')=='party'][0])")
 check "... which made a hidden instance owned by you (ownerId filled in)" \
     test "$(inst "$NEW" ownerId)" = "$ME" -a "$(inst "$NEW" type)" = hidden
-sleep 2.2 # the kernel keeps the name as the file it wrote for a second (entry_timeout)
+# Right after close(), with no wait: the kernel was told before close() returned.
+check "party.json is a symlink at once" test -L "$I/party.json"
 check_eq "party.json is now a symlink to the new location" "$NEW.json" "$(readlink "$I/party.json")"
 check_eq "cat party.json gives the new Instance" "$NEW" "$(jq -r .location <"$I/party.json")"
+log_mark
+check "setfattr invite works on it at once" setfattr -n user.vrchat.invite -v 1 "$I/party.json"
+check_eq "... with one invite" 1 "$(count_requests api POST "^/api/1/invite/myself/to/")"
+check "create, then cat and setfattr at once, in one shell" sh -c "
+    printf '%s' '${REQ/party/third}' > '$I/third.json' && [ -L '$I/third.json' ] &&
+    cat '$I/third.json' >/dev/null && setfattr -n user.vrchat.invite -v 1 '$I/third.json'"
 ls "$I" >"$T/names2.txt"
 check "the new location is listed" grep -qxF "$NEW.json" "$T/names2.txt"
 check "party.json is listed" grep -qx party.json "$T/names2.txt"

@@ -70,6 +70,12 @@ static void test_record_new_file_round_trip(void **state)
     assert_string_equal(back.new_name, "photo");
     assert_string_equal(back.extension, ".png");
     json_decref(obj);
+    /* Made in by-tag/<tag>/: the place says which tag the File gets. */
+    strcpy(r.dir, "by-tag/sticker");
+    obj = staging_record_to_json(&r);
+    assert_int_equal(staging_record_from_json(obj, &back), 0);
+    assert_string_equal(back.dir, "by-tag/sticker");
+    json_decref(obj);
 }
 
 static void expect_refused(const char *text)
@@ -99,7 +105,11 @@ static void test_record_refuses_what_it_must_not_act_on(void **state)
                    "\"dir\":\"" FID "\",\"file_id\":\"file_other\"}");
     expect_refused("{\"format\":1,\"kind\":\"version\",\"state\":\"closed\",\"name\":\"x.png\","
                    "\"dir\":\"../etc\",\"file_id\":\"../etc\"}");
-    /* A new File needs an extension and lives in /files. */
+    /* A new File needs an extension and lives in /files or a known tag's directory. */
+    expect_refused("{\"format\":1,\"kind\":\"new\",\"state\":\"closed\",\"name\":\"x.png\","
+                   "\"extension\":\".png\",\"dir\":\"by-tag/nope\"}");
+    expect_refused("{\"format\":1,\"kind\":\"new\",\"state\":\"closed\",\"name\":\"x.png\","
+                   "\"extension\":\".png\",\"dir\":\"by-tag/../..\"}");
     expect_refused("{\"format\":1,\"kind\":\"new\",\"state\":\"closed\",\"name\":\"x\"}");
     expect_refused("{\"format\":1,\"kind\":\"new\",\"state\":\"closed\",\"name\":\"x.png\","
                    "\"extension\":\".png\",\"dir\":\"" FID "\"}");

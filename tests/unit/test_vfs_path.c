@@ -253,11 +253,17 @@ static void test_tag_link(void **state)
     assert_string_equal(p.file_id, FID);
 }
 
-static void test_tag_link_needs_file_id(void **state)
+/* Any other name in a tag's directory is a new File with that tag (or its link). */
+static void test_tag_name(void **state)
 {
     (void)state;
-    assert_enoent("/files/by-tag/icon/photo.png");
+    struct vfs_path p = parse_ok("/files/by-tag/sticker/photo.png");
+    assert_int_equal(p.kind, VP_TAG_NAME);
+    assert_string_equal(p.tag, "sticker");
+    assert_string_equal(p.name, "photo.png");
+    assert_string_equal(p.file_id, "");
     assert_enoent("/files/by-tag/icon/" FID "/1");
+    assert_enoent("/files/by-tag/icon/photo.png/x");
 }
 
 static void test_file_id_grammar(void **state)
@@ -448,7 +454,7 @@ int main(void)
         cmocka_unit_test(test_tag_list_is_image_purpose),
         cmocka_unit_test(test_unknown_tag_is_enoent),
         cmocka_unit_test(test_tag_link),
-        cmocka_unit_test(test_tag_link_needs_file_id),
+        cmocka_unit_test(test_tag_name),
         cmocka_unit_test(test_file_id_grammar),
         cmocka_unit_test(test_file_id_length_limit),
         cmocka_unit_test(test_instance_json_simple_location),
