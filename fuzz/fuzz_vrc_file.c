@@ -1,7 +1,9 @@
 /* Fuzzes the File model (src/remote/vrc_file.c) with what GET /files, GET /file/{id} and the
  * upload calls answer: a JSON array is taken as a listing page (each element parsed on its own,
- * as files_api.c does), anything else as one File. Every accessor runs on what parses. */
+ * as files_api.c does), anything else as one File. Every accessor runs on what parses, and each
+ * version's sizes become attributes as the tree shows them (src/vfs/vfs_common.c). */
 #include "remote/vrc_file.h"
+#include "vfs/vfs_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,10 +19,17 @@ static void exercise(json_t *obj)
     (void)vrc_file_version(f, latest);
     (void)vrc_file_version(f, newest);
     (void)vrc_file_id_ok(f->id, strlen(f->id));
+    static struct vfs v; /* only its uid, gid, umask and mount time are read */
     for (size_t i = 0; i < f->nversions; i++)
-        for (int k = 0; k < VRC_DATA_KINDS; k++)
-            if (f->versions[i].data[k].present && f->versions[i].data[k].url)
-                (void)strlen(f->versions[i].data[k].url);
+        for (int k = 0; k < VRC_DATA_KINDS; k++) {
+            const struct vrc_file_data *d = &f->versions[i].data[k];
+            if (!d->present)
+                continue;
+            struct stat st;
+            vfs_stat_file(&v, &st, (off_t)d->size, 0444, f->versions[i].created_at);
+            if (d->url)
+                (void)strlen(d->url);
+        }
     vrc_file_unref(vrc_file_ref(f));
     vrc_file_unref(f);
 }
