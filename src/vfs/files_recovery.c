@@ -9,6 +9,7 @@
 #include "vfs/staging.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -114,8 +115,40 @@ static void keep_leftover(struct files_write_state *w, const char *path, const c
     w->kept = k;
     /* It still takes disk space, over the limit or not (new writes then get ENOSPC). */
     w->space.used += size;
-    log_warn("%s: %s; its data (%" PRIu64 " bytes) is kept at %s and is not uploaded", path, why,
-             size, data_path);
+    log_warn("%s: %s; its data (%" PRIu64 " bytes) is kept at %s and is not uploaded (rm it "
+             "there to free its space)",
+             path, why, size, data_path);
+}
+
+uint64_t files_recovery_prune_kept(struct files_write_state *w)
+{
+    uint64_t freed = 0;
+    for (struct kept **kp = &w->kept; *kp;) {
+        struct kept *k = *kp;
+        if (access(k->data_path, F_OK) == 0 || errno != ENOENT) {
+            kp = &k->next;
+            continue;
+        }
+        /* Its sidecar and signature (<stem>.json, <stem>.sig next to <stem>.data) go too. */
+        size_t n = strlen(k->data_path);
+        static const char *const siblings[] = {"json", "sig"};
+        for (size_t i = 0; n > 5 && strcmp(k->data_path + n - 5, ".data") == 0 && i < 2; i++) {
+            char *sibling = NULL;
+            if (asprintf(&sibling, "%.*s.%s", (int)(n - 5), k->data_path, siblings[i]) >= 0)
+                unlink(sibling);
+            free(sibling);
+        }
+        staging_space_resize(&w->space, k->size, 0);
+        freed += k->size;
+        log_info("%s: its kept data %s was deleted; %" PRIu64
+                 " bytes no longer count against cache_size",
+                 k->path, k->data_path, k->size);
+        *kp = k->next;
+        free(k->path);
+        free(k->data_path);
+        free(k);
+    }
+    return freed;
 }
 
 /* Looks at one sidecar a previous run left. */

@@ -244,6 +244,8 @@ static int account(struct files_write_state *w, struct stage *s, uint64_t size)
 {
     pthread_mutex_lock(&w->lock);
     int err = staging_space_resize(&w->space, s->accounted, size);
+    if (err && files_recovery_prune_kept(w) > 0)
+        err = staging_space_resize(&w->space, s->accounted, size);
     if (!err)
         s->accounted = size;
     uint64_t used = w->space.used, limit = w->space.limit;
@@ -1493,6 +1495,7 @@ json_t *files_write_stats(struct vfs *v)
     json_t *list = json_array();
     files_recovery_ensure_worker(w);
     pthread_mutex_lock(&w->lock);
+    files_recovery_prune_kept(w);
     for (struct stage *s = w->stages; s && list; s = s->next) {
         int phase = atomic_load(&s->phase);
         if (!s->listed || s->rec.kind == STAGING_TEMP || phase == PHASE_DONE)

@@ -99,6 +99,11 @@ int stage_upload(struct files_write_state *w, struct stage *s);
 
 /* The surface of files_recovery.c. */
 
+/* Forgets each kept leftover whose data a person has deleted (rm of the path the log and
+ * stats.json name as staged_at), with its sidecar: its bytes stop counting against
+ * cache_size. Returns how many bytes that freed. w->lock held. */
+uint64_t files_recovery_prune_kept(struct files_write_state *w);
+
 /* At mount, before other threads run: queues for upload what earlier runs left, keeps the rest. */
 void files_recovery_scan(struct files_write_state *w);
 /* Starts the recovery worker when uploads wait, once per process (after fork); w may be NULL. */

@@ -103,4 +103,24 @@ check "... some part's start was asked" test "$starts" -ge 1
 check_eq "... and no part's start was asked twice" 1 "$most"
 emu_faults_clear
 
+# --- data a crashed mount left: rm of its staged_at frees cache_size --------------------------
+vrcfs_unmount || say "vrcfs exited non-zero"
+mkdir -p "$T/staging/staging"
+LEFT=$T/staging/staging/0123456789abcdef.data
+head -c $((3 << 20)) /dev/urandom >"$LEFT"
+vrcfs_mount -o cache_size=4M
+head -c $((2 << 20)) /dev/urandom >"$T/2m.bin"
+check_errno "leftover data counts against cache_size" "No space left on device" \
+    cp "$T/2m.bin" "$F/after-crash.bin"
+kept_at() {
+    python3 -c "
+import json
+print(' '.join(u['staged_at'] for u in json.load(open('$MNT/.vrcfs/stats.json'))['uploads'] if u['state'] == 'kept'))"
+}
+check_eq "stats.json names it as kept, with where it is" "$LEFT" "$(kept_at)"
+check "rm of that path is the way out" rm "$LEFT"
+check "the same write now fits" cp "$T/2m.bin" "$F/after-crash.bin"
+check_eq "stats.json no longer lists it" "" "$(kept_at)"
+check "the log says the bytes were freed" grep -q "0123456789abcdef.data was deleted; 3145728 bytes" "$T/vrcfs.log"
+
 finish
