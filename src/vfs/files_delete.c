@@ -116,7 +116,7 @@ static void snapshot_walk(struct vfs *v, struct snapshot *s, const char *path, i
 {
     struct vfs_path p;
     struct stat st;
-    if (vfs_path_parse(path, &p) != 0 || stat_any(v, &p, &st) != 0)
+    if (vfs_path_parse_files(path, &p) != 0 || stat_any(v, &p, &st) != 0)
         return; /* gone already: nothing to hold */
     char target[64] = "";
     if (S_ISLNK(st.st_mode) && files_tree_readlink(v, &p, target, sizeof target) != 0)

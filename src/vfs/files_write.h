@@ -2,7 +2,7 @@
  * staging written data on local disk, uploading it on close as a new version or a new File,
  * the local names that exist only in this mount (temporary files,
  * the symlinks left by created Files), recovery of uploads interrupted by a crash, and the
- * upload progress shown in stats.json. fs_ops.c calls these for VP_FILES, VP_FILES_NAME,
+ * upload progress shown in stats.json. files_subtree.c calls these for VP_FILES, VP_FILES_NAME,
  * VP_FILE_DIR and VP_FILE_NAME paths (deleting is files_delete.c's). All return 0 or a negative
  * errno. */
 #ifndef VRCFS_FILES_WRITE_H

@@ -1,7 +1,7 @@
-/* fs_ops: every filesystem call on a path. Each parses the path (vfs_path) and hands the call to
- * the module that owns that part of the tree; calls on an open file go through its handle
- * (fi->fh). inode_ops.c turns the kernel's requests into these. All return 0, a byte count or a
- * length, or a negative errno. */
+/* fs_ops: every filesystem call on a path. Each parses the path in the mounted service's tree
+ * (services.c) and hands the call to the subtree that owns it (subtree.h); calls on an open file
+ * go through its handle (fi->fh). inode_ops.c turns the kernel's requests into these. All return 0,
+ * a byte count or a length, or a negative errno. */
 #ifndef VRCFS_FS_OPS_H
 #define VRCFS_FS_OPS_H
 
@@ -36,5 +36,10 @@ int fs_setxattr(struct vfs *v, const char *path, const char *name, const char *v
 int fs_listxattr(struct vfs *v, const char *path, char *list, size_t size);
 int fs_removexattr(struct vfs *v, const char *path, const char *name);
 void fs_statfs(struct vfs *v, struct statvfs *st);
+
+/* How long the kernel may keep the name and attributes at path, and a listing of the directory
+ * at path made now (path NULL: cache_ttl); each as the path's subtree says. */
+double fs_kernel_ttl(const struct vfs *v, const char *path);
+double fs_listing_ttl(const struct vfs *v, const char *path);
 
 #endif

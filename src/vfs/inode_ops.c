@@ -5,7 +5,6 @@
 
 #include "log.h"
 #include "vfs/fs_ops.h"
-#include "vfs/instances_tree.h"
 #include "vfs/meta_cache.h"
 #include "vfs/nodes.h"
 
@@ -111,31 +110,6 @@ static void count_op(fuse_req_t req, enum op_kind k)
     atomic_fetch_add_explicit(&vfs_of(req)->inodes->ops[k], 1, memory_order_relaxed);
 }
 
-/* How long the kernel may keep the name and attributes at path: versions never change; the
- * size of a file made at open (instance JSON, stats.json) is asked each time, so that it is
- * always the size of what an open reads. */
-static double kernel_ttl(const struct vfs *v, const char *path)
-{
-    struct vfs_path p;
-    if (vfs_path_parse(path, &p) != 0)
-        return VFS_KERNEL_CACHE_S;
-    if (p.kind == VP_STATS || p.kind == VP_INSTANCE_JSON)
-        return 0;
-    if (v->cfg.cache_ttl > VFS_KERNEL_CACHE_S &&
-        (p.kind == VP_VERSION_DIR || p.kind == VP_VERSION_DATA))
-        return v->cfg.cache_ttl;
-    return VFS_KERNEL_CACHE_S;
-}
-
-/* How long a listing made now stays fresh: cache_ttl; those of /instances less. */
-static double listing_ttl(const struct vfs *v, const char *path)
-{
-    struct vfs_path p;
-    if (path && vfs_path_parse(path, &p) == 0 && (p.kind == VP_INSTANCES || p.kind == VP_SHORT_DIR))
-        return instances_ttl(v);
-    return v->cfg.cache_ttl;
-}
-
 static void reply_errno(fuse_req_t req, int err)
 {
     fuse_reply_err(req, err < 0 ? -err : err);
@@ -165,7 +139,7 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, con
         return;
     }
     e->attr.st_ino = e->ino;
-    e->attr_timeout = e->entry_timeout = kernel_ttl(v, path);
+    e->attr_timeout = e->entry_timeout = fs_kernel_ttl(v, path);
     int rc = fi ? fuse_reply_create(req, e, fi) : fuse_reply_entry(req, e);
     if (rc == -ENOENT) { /* the caller was interrupted: the kernel holds nothing */
         nodes_forget(v->inodes->nodes, e->ino, 1);
@@ -265,7 +239,7 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino, struct stat *st, const ch
     st->st_ino = ino;
     fuse_reply_attr(req, st,
                     followed ? 0
-                    : path   ? kernel_ttl(vfs_of(req), path)
+                    : path   ? fs_kernel_ttl(vfs_of(req), path)
                              : VFS_KERNEL_CACHE_S);
 }
 
@@ -595,7 +569,7 @@ static size_t listing_fill(fuse_req_t req, const struct listing *l, uint64_t ino
                 e.attr = d->st;
                 char path[PATH_MAX]; /* the listing's own path: no walk of the node table */
                 snprintf(path, sizeof path, "%s/%s", strcmp(l->path, "/") ? l->path : "", d->name);
-                e.attr_timeout = e.entry_timeout = kernel_ttl(v, path);
+                e.attr_timeout = e.entry_timeout = fs_kernel_ttl(v, path);
             } else {
                 e.attr.st_mode = d->has_st ? d->st.st_mode : 0; /* 0: DT_UNKNOWN */
             }
@@ -633,7 +607,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
         l->path = nodes_path(s->nodes, ino, NULL);
         cache_watch_begin();
         int err = l->path ? fs_readdir(v, l->path, l, listing_add) : -ENOENT;
-        l->until = fmin(cache_watch_end(), mono_now() + listing_ttl(v, l->path));
+        l->until = fmin(cache_watch_end(), mono_now() + fs_listing_ttl(v, l->path));
         if (err || l->err) {
             reply_errno(req, err ? err : l->err);
             listing_free(l);
@@ -849,10 +823,11 @@ static void pending_add(struct inode_state *s, struct pending_forget *f)
     pthread_mutex_unlock(&s->lock);
 }
 
-void vfs_forget_listings(struct vfs *v, const char *path, double delay_s)
+/* vfs_kernel.forget_listings (vfs_internal.h). */
+static void forget_listings(void *ctx, const char *path, double delay_s)
 {
-    struct inode_state *s = v->inodes;
-    if (!s || !s->keeps_listings)
+    struct inode_state *s = ctx;
+    if (!s->keeps_listings)
         return;
     if (delay_s <= 0 && s->se) {
         expire(s, INFINITY, path);
@@ -872,10 +847,12 @@ void vfs_forget_listings(struct vfs *v, const char *path, double delay_s)
     pending_add(s, f);
 }
 
-void vfs_forget_entry(struct vfs *v, const char *dir, const char *name, double delay_s, bool wait)
+/* vfs_kernel.forget_entry (vfs_internal.h). */
+static void forget_entry_later(void *ctx, const char *dir, const char *name, double delay_s,
+                               bool wait)
 {
-    struct inode_state *s = v->inodes;
-    if (!s || !s->started)
+    struct inode_state *s = ctx;
+    if (!s->started)
         return;
     struct pending_forget *f = calloc(1, sizeof *f);
     struct forget_wait *w = wait ? calloc(1, sizeof *w) : NULL;
@@ -962,6 +939,18 @@ static void *expiry_main(void *arg)
     return NULL;
 }
 
+/* vfs_kernel.stats (vfs_internal.h). */
+static json_t *kernel_stats(void *ctx)
+{
+    struct inode_state *s = ctx;
+    json_t *requests = json_object();
+    for (int k = 0; k < OP_KINDS; k++)
+        json_object_set_new(requests, op_names[k], json_integer((json_int_t)s->ops[k]));
+    return json_pack("{s:o, s:I, s:I, s:b}", "requests", requests, "nodes",
+                     (json_int_t)nodes_count(s->nodes), "listings_dropped",
+                     (json_int_t)s->listings_dropped, "keeps_listings", s->keeps_listings);
+}
+
 int inode_ops_init(struct vfs *v)
 {
     struct inode_state *s = calloc(1, sizeof *s);
@@ -978,6 +967,7 @@ int inode_ops_init(struct vfs *v)
     pthread_condattr_destroy(&ca);
     pthread_key_create(&s->read_buf, free);
     v->inodes = s;
+    v->kernel = (struct vfs_kernel){s, forget_listings, forget_entry_later, kernel_stats};
     return 0;
 }
 
@@ -1025,15 +1015,5 @@ void inode_ops_destroy(struct vfs *v)
     nodes_free(s->nodes);
     free(s);
     v->inodes = NULL;
-}
-
-json_t *inode_ops_stats(struct vfs *v)
-{
-    struct inode_state *s = v->inodes;
-    json_t *requests = json_object();
-    for (int k = 0; k < OP_KINDS; k++)
-        json_object_set_new(requests, op_names[k], json_integer((json_int_t)s->ops[k]));
-    return json_pack("{s:o, s:I, s:I, s:b}", "requests", requests, "nodes",
-                     (json_int_t)nodes_count(s->nodes), "listings_dropped",
-                     (json_int_t)s->listings_dropped, "keeps_listings", s->keeps_listings);
+    v->kernel = (struct vfs_kernel){0};
 }

@@ -76,7 +76,7 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-double instances_ttl(const struct vfs *v)
+static double instances_ttl(const struct vfs *v)
 {
     return v->cfg.cache_ttl < INSTANCES_TTL_S ? v->cfg.cache_ttl : INSTANCES_TTL_S;
 }
@@ -650,7 +650,7 @@ static struct request_handle *find_pending(struct instances_state *s, const char
 
 /* ------------------------------------------------------------------------------ the API */
 
-int instances_init(struct vfs *v)
+static int instances_init(struct vfs *v)
 {
     struct instances_state *s = calloc(1, sizeof *s);
     if (!s)
@@ -661,7 +661,7 @@ int instances_init(struct vfs *v)
     return 0;
 }
 
-void instances_destroy(struct vfs *v)
+static void instances_destroy(struct vfs *v)
 {
     struct instances_state *s = v->instances;
     if (!s)
@@ -701,7 +701,7 @@ static void instance_stat_cached(struct vfs *v, const char *loc, struct stat *st
     ival_unref(iv);
 }
 
-int instances_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
+static int instances_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
 {
     struct instances_state *s = v->instances;
     switch (p->kind) {
@@ -824,7 +824,8 @@ static int readdir_short(struct vfs *v, void *buf, fuse_fill_dir_t filler)
     return err;
 }
 
-int instances_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_fill_dir_t filler)
+static int instances_readdir(struct vfs *v, const struct vfs_path *p, void *buf,
+                             fuse_fill_dir_t filler)
 {
     if (p->kind == VP_INSTANCES)
         return readdir_instances(v, buf, filler);
@@ -842,7 +843,7 @@ static int copy_link(char *buf, size_t size, const char *target)
     return 0;
 }
 
-int instances_readlink(struct vfs *v, const struct vfs_path *p, char *buf, size_t size)
+static int instances_readlink(struct vfs *v, const struct vfs_path *p, char *buf, size_t size)
 {
     struct instances_state *s = v->instances;
     char target[NAME_MAX + 8];
@@ -865,7 +866,7 @@ int instances_readlink(struct vfs *v, const struct vfs_path *p, char *buf, size_
     return link ? copy_link(buf, size, target) : -EINVAL;
 }
 
-int instances_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_info *fi)
+static int instances_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_info *fi)
 {
     struct instances_state *s = v->instances;
     if (p->kind == VP_INSTANCE_NAME) {
@@ -900,15 +901,13 @@ int instances_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_inf
     return 0;
 }
 
-int instances_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
-                     struct fuse_file_info *fi)
+static int instances_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
+                            struct fuse_file_info *fi)
 {
     (void)mode;
     struct instances_state *s = v->instances;
-    if (p->kind == VP_INSTANCE_JSON)
-        return -EACCES; /* a location's file is the server's, never written */
     if (p->kind != VP_INSTANCE_NAME)
-        return -EPERM;
+        return -EACCES; /* a location's file is the server's, never written */
     if (!instance_names_is_request_name(p->name))
         return -EPERM; /* only "<name>.json" becomes an instance; nothing else is stored */
     struct request_handle *h = calloc(1, sizeof *h);
@@ -950,13 +949,11 @@ int instances_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
     return 0;
 }
 
-int instances_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
+static int instances_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
 {
     struct instances_state *s = v->instances;
-    if (p->kind == VP_INSTANCE_JSON)
-        return -EACCES;
     if (p->kind != VP_INSTANCE_NAME)
-        return -EPERM;
+        return -EACCES;
     pthread_mutex_lock(&s->lock);
     struct request_handle *h = find_pending(s, p->name);
     pthread_mutex_unlock(&s->lock);
@@ -986,7 +983,7 @@ static int close_instance(struct vfs *v, const char *location,
     return err;
 }
 
-int instances_unlink(struct vfs *v, const struct vfs_path *p)
+static int instances_unlink(struct vfs *v, const struct vfs_path *p)
 {
     struct instances_state *s = v->instances;
     if (p->kind == VP_INSTANCE_NAME) {
@@ -1029,8 +1026,8 @@ static int xattr_value(const char *val, size_t len, char *out, size_t size)
     return (int)len;
 }
 
-int instances_getxattr(struct vfs *v, const struct vfs_path *p, const char *name, char *value,
-                       size_t size)
+static int instances_getxattr(struct vfs *v, const struct vfs_path *p, const char *name,
+                              char *value, size_t size)
 {
     if (p->kind != VP_INSTANCE_JSON)
         return -ENODATA;
@@ -1049,8 +1046,8 @@ int instances_getxattr(struct vfs *v, const struct vfs_path *p, const char *name
     return err;
 }
 
-int instances_setxattr(struct vfs *v, const struct vfs_path *p, const char *name, const char *value,
-                       size_t size, int flags)
+static int instances_setxattr(struct vfs *v, const struct vfs_path *p, const char *name,
+                              const char *value, size_t size, int flags)
 {
     (void)flags; /* the controls always exist; create/replace make no difference */
     if (p->kind != VP_INSTANCE_JSON)
@@ -1079,10 +1076,51 @@ int instances_setxattr(struct vfs *v, const struct vfs_path *p, const char *name
     return err;
 }
 
-int instances_listxattr(struct vfs *v, const struct vfs_path *p, char *list, size_t size)
+static int instances_listxattr(struct vfs *v, const struct vfs_path *p, char *list, size_t size)
 {
     (void)v;
     if (p->kind != VP_INSTANCE_JSON)
         return 0;
     return instance_names_xattr_list(list, size);
 }
+
+/* The user.vrchat.* attributes are actions and facts of the server: none can be removed. */
+static int instances_removexattr(struct vfs *v, const struct vfs_path *p, const char *name)
+{
+    (void)v;
+    (void)name;
+    return p->kind == VP_INSTANCE_JSON ? -ENOTSUP : -ENODATA;
+}
+
+/* An instance's size is that of what a read returns now: the kernel asks each time. */
+static double instances_kernel_ttl(const struct vfs *v, const struct vfs_path *p)
+{
+    (void)v;
+    return p->kind == VP_INSTANCE_JSON ? 0 : VFS_KERNEL_CACHE_S;
+}
+
+static double instances_listing_ttl(const struct vfs *v, const struct vfs_path *p)
+{
+    (void)p;
+    return instances_ttl(v);
+}
+
+const struct subtree_ops instances_subtree = {
+    .name = "instances",
+    .parse = vfs_path_parse_instances,
+    .init = instances_init,
+    .destroy = instances_destroy,
+    .kernel_ttl = instances_kernel_ttl,
+    .listing_ttl = instances_listing_ttl,
+    .getattr = instances_getattr,
+    .readdir = instances_readdir,
+    .readlink = instances_readlink,
+    .open = instances_open,
+    .create = instances_create,
+    .truncate = instances_truncate,
+    .unlink = instances_unlink,
+    .getxattr = instances_getxattr,
+    .setxattr = instances_setxattr,
+    .listxattr = instances_listxattr,
+    .removexattr = instances_removexattr,
+};

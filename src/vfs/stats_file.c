@@ -1,9 +1,7 @@
 #include "vfs/stats_file.h"
 
 #include "remote/api_stats.h"
-#include "vfs/files_meta.h"
-#include "vfs/files_write.h"
-#include "vfs/inode_ops.h"
+#include "vfs/services.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,11 +19,15 @@ char *stats_file_render(struct vfs *v, size_t *len)
                                   "negative_hits", (json_int_t)cc.negative_hits, "misses",
                                   (json_int_t)cc.misses, "evictions", (json_int_t)cc.evictions,
                                   "entries", (json_int_t)cc.entries));
-    json_object_set_new(root, "kernel", inode_ops_stats(v));
-    json_object_set_new(root, "files_listing", files_meta_stats());
-    json_t *writes = files_write_stats(v);
-    json_object_update(root, writes);
-    json_decref(writes);
+    if (v->kernel.stats)
+        json_object_set_new(root, "kernel", v->kernel.stats(v->kernel.ctx));
+    for (size_t i = 0; i < SERVICE_SUBTREES_MAX && v->service->subtrees[i]; i++) {
+        const struct subtree_ops *t = v->service->subtrees[i];
+        json_t *own = t->stats ? t->stats(v) : NULL;
+        if (own)
+            json_object_update(root, own);
+        json_decref(own);
+    }
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
     if (!text)

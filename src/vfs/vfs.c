@@ -2,9 +2,8 @@
 #include "vfs/vfs.h"
 
 #include "log.h"
-#include "vfs/files_write.h"
 #include "vfs/inode_ops.h"
-#include "vfs/instances_tree.h"
+#include "vfs/services.h"
 #include "vfs/vfs_internal.h"
 
 #include <errno.h>
@@ -26,6 +25,7 @@ static struct vfs *vfs_new(const struct vfs_config *cfg, struct http_client *htt
     v->gid = cfg->gid >= 0 ? (gid_t)cfg->gid : getgid();
     v->umask = cfg->umask & 0777;
     v->mount_time = time(NULL);
+    v->service = services_find("vrchat");
     double neg = cfg->cache_ttl < NEGATIVE_TTL_MAX ? cfg->cache_ttl : NEGATIVE_TTL_MAX;
     v->cache = cache_new(cfg->cache_entries, cfg->cache_ttl, neg);
     if (!v->cache || inode_ops_init(v) != 0) {
@@ -93,6 +93,30 @@ static void raise_readahead(const char *mountpoint)
         log_debug("read_ahead_kb stays as it is: %s: %s", path, strerror(errno));
 }
 
+/* Sets up each subtree's state in the service's order; stops at the first error. */
+static int subtrees_init(struct vfs *v)
+{
+    const struct subtree_ops *const *t = v->service->subtrees;
+    for (size_t i = 0; i < SERVICE_SUBTREES_MAX && t[i]; i++) {
+        int err = t[i]->init ? t[i]->init(v) : 0;
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* In the reverse order, every subtree, set up or not. */
+static void subtrees_destroy(struct vfs *v)
+{
+    const struct subtree_ops *const *t = v->service->subtrees;
+    size_t n = 0;
+    while (n < SERVICE_SUBTREES_MAX && t[n])
+        n++;
+    while (n-- > 0)
+        if (t[n]->destroy)
+            t[n]->destroy(v);
+}
+
 static void vfs_free(struct vfs *v)
 {
     inode_ops_destroy(v);
@@ -114,9 +138,7 @@ int vfs_run(struct fuse_args *args, const struct vfs_config *cfg, struct http_cl
     struct fuse_session *se = v ? fuse_session_new(args, &inode_ops, sizeof inode_ops, v) : NULL;
     if (!se)
         goto out;
-    int err = files_write_init(v);
-    if (!err)
-        err = instances_init(v);
+    int err = subtrees_init(v);
     if (err) {
         fprintf(stderr, "vrcfs: cannot start: %s\n", strerror(-err));
         goto out_state;
@@ -143,8 +165,7 @@ out_signals:
 out_unmount:
     fuse_session_unmount(se);
 out_state:
-    instances_destroy(v);
-    files_write_destroy(v);
+    subtrees_destroy(v);
 out:
     if (se)
         fuse_session_destroy(se);

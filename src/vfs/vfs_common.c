@@ -1,4 +1,5 @@
-/* vfs_common: the small pieces every module of src/vfs uses: attributes and in-memory files. */
+/* vfs_common: the small pieces every module of src/vfs uses: attributes, in-memory files, and
+ * the calls into the core's side of the kernel. */
 #include "vfs/vfs_internal.h"
 
 #include <errno.h>
@@ -37,6 +38,18 @@ void vfs_stat_link(const struct vfs *v, struct stat *st, size_t target_len, time
     st->st_mode = S_IFLNK | 0777;
     st->st_nlink = 1;
     st->st_size = (off_t)target_len;
+}
+
+void vfs_forget_listings(struct vfs *v, const char *path, double delay_s)
+{
+    if (v->kernel.forget_listings)
+        v->kernel.forget_listings(v->kernel.ctx, path, delay_s);
+}
+
+void vfs_forget_entry(struct vfs *v, const char *dir, const char *name, double delay_s, bool wait)
+{
+    if (v->kernel.forget_entry)
+        v->kernel.forget_entry(v->kernel.ctx, dir, name, delay_s, wait);
 }
 
 struct buffer_handle {

@@ -1,7 +1,7 @@
-/* vfs_internal: what the modules of src/vfs share: the mount's state and the open-file handle
- * protocol. inode_ops.c turns the kernel's requests into paths; fs_ops.c dispatches each call by
- * path (vfs_path) to the module that owns that part of the tree, and calls on an open file
- * through the handle's ops. */
+/* vfs_internal: what the modules of src/vfs share: the mount's state, what the core offers the
+ * subtrees (struct vfs_kernel) and the open-file handle protocol. inode_ops.c turns the kernel's
+ * requests into paths; fs_ops.c dispatches each call by path to the subtree that owns it
+ * (subtree.h, services.c), and calls on an open file through the handle's ops. */
 #ifndef VRCFS_VFS_INTERNAL_H
 #define VRCFS_VFS_INTERNAL_H
 
@@ -12,6 +12,7 @@
 
 #include <fuse.h>
 #include <stdbool.h>
+#include <jansson.h>
 #include <sys/stat.h>
 
 /* How long the kernel may keep a name or its attributes (entry and attribute timeouts, and
@@ -27,6 +28,19 @@
 struct files_write_state;
 struct instances_state;
 struct inode_state;
+struct service;
+
+/* What the core (inode_ops.c) offers the subtrees: the kernel's side of the mount. Its
+ * functions take ctx; all are NULL until inode_ops_init (and after inode_ops_destroy). */
+struct vfs_kernel {
+    void *ctx;
+    /* See vfs_forget_listings and vfs_forget_entry. */
+    void (*forget_listings)(void *ctx, const char *path, double delay_s);
+    void (*forget_entry)(void *ctx, const char *dir, const char *name, double delay_s, bool wait);
+    /* For stats.json, as a new object: the kernel's requests by kind, the nodes it holds, the
+     * listings it was told to drop, and whether it keeps listings at all. */
+    json_t *(*stats)(void *ctx);
+};
 
 struct vfs {
     struct http_client *http;
@@ -36,6 +50,8 @@ struct vfs {
     gid_t gid;
     mode_t umask;
     time_t mount_time;
+    const struct service *service;     /* services.c: the top-level directories */
+    struct vfs_kernel kernel;          /* inode_ops.c, for the subtrees */
     struct inode_state *inodes;        /* inode_ops.c: the node table and the kernel's caches */
     struct files_write_state *writes;  /* files_write.c */
     struct instances_state *instances; /* instances_tree.c */
@@ -44,14 +60,15 @@ struct vfs {
 /* The kernel drops the listings it keeps of the directory at path and of those below it, now
  * or after delay_s seconds, so that the next readdir asks again. For changes the kernel did not
  * make itself (create, unlink, rename and rmdir through the mount it sees): an upload that adds
- * a version or a File, a created name that turns into a symlink, an instance made or closed. */
+ * a version or a File, a created name that turns into a symlink, an instance made or closed.
+ * Through v->kernel; nothing happens before the core is set up. */
 void vfs_forget_listings(struct vfs *v, const char *path, double delay_s);
 
 /* The kernel drops the name dir/name (with what it knows below it) and the listing of dir, after
  * delay_s seconds, so that the next use looks the name up again: a created name that is now a
  * symlink, a deleted subtree. Sent by another thread than the caller's (a notice sent while
  * answering a request on that directory could wait on the kernel forever); with wait, returns
- * once the kernel has taken it (at most a few seconds). */
+ * once the kernel has taken it (at most a few seconds). Through v->kernel, as above. */
 void vfs_forget_entry(struct vfs *v, const char *dir, const char *name, double delay_s, bool wait);
 
 struct vfs_handle;

@@ -1,4 +1,4 @@
-/* vfs_path: the mount tree's grammar (CONTRACT.md section 2), as a pure function of the path. */
+/* vfs_path: the grammars of VRChat's subtrees (CONTRACT.md 2), pure functions of the path. */
 #include "vfs/vfs_path.h"
 
 #include <errno.h>
@@ -265,29 +265,32 @@ static int parse_meta(const struct comps *cs, struct vfs_path *out)
     return -ENOENT;
 }
 
-static int parse_top(const struct comps *cs, struct vfs_path *out)
-{
-    if (cs->n == 0) {
-        out->kind = VP_ROOT;
-        return 0;
-    }
-    if (comp_is(&cs->c[0], "files"))
-        return parse_files(cs, out);
-    if (comp_is(&cs->c[0], "instances"))
-        return parse_instances(cs, out);
-    if (comp_is(&cs->c[0], ".vrcfs"))
-        return parse_meta(cs, out);
-    return -ENOENT;
-}
-
-int vfs_path_parse(const char *path, struct vfs_path *out)
+/* Splits path and hands its components to the subtree's grammar; *out is zeroed on an error, so
+ * that no caller trusts a half-filled result. */
+static int parse_with(const char *path, struct vfs_path *out,
+                      int (*grammar)(const struct comps *, struct vfs_path *))
 {
     struct comps cs;
     memset(out, 0, sizeof(*out));
     int rc = split(path, &cs);
     if (rc == 0)
-        rc = parse_top(&cs, out);
+        rc = cs.n > 0 ? grammar(&cs, out) : -ENOENT;
     if (rc != 0)
-        memset(out, 0, sizeof(*out)); /* no half-filled result for callers to trust */
+        memset(out, 0, sizeof(*out));
     return rc;
+}
+
+int vfs_path_parse_files(const char *path, struct vfs_path *out)
+{
+    return parse_with(path, out, parse_files);
+}
+
+int vfs_path_parse_instances(const char *path, struct vfs_path *out)
+{
+    return parse_with(path, out, parse_instances);
+}
+
+int vfs_path_parse_meta(const char *path, struct vfs_path *out)
+{
+    return parse_with(path, out, parse_meta);
 }

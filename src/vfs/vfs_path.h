@@ -1,5 +1,6 @@
-/* vfs_path: maps a path under the mount to what it names, without any I/O.
- * The tree is described in CONTRACT.md section 2 and docs/SEMANTICS.md. */
+/* vfs_path: maps a path under the mount to what it names, without any I/O: the kinds of path
+ * of every subtree, and the grammars of VRChat's. The tree is described in CONTRACT.md
+ * section 2 and docs/SEMANTICS.md. */
 #ifndef VRCFS_VFS_PATH_H
 #define VRCFS_VFS_PATH_H
 
@@ -43,13 +44,18 @@ struct vfs_path {
     char name[NAME_MAX + 1];      /* VP_FILES_NAME, VP_FILE_NAME, VP_TAG_NAME, VP_INSTANCE_NAME,
                                      VP_SHORT_LINK;
                                      VP_INSTANCE_JSON: the location (without ".json") */
+    const char *path;             /* the path parsed, as the caller gave it (services_parse) */
 };
 
-/* Parses an absolute path as FUSE passes it ("/files/file_x/1/file").
- * Returns 0 and fills *out, -ENOENT for a path that can name nothing (too deep, version "0",
- * "01", "..", unknown tag, unknown data type, empty component), or -ENAMETOOLONG for a component
- * longer than NAME_MAX. A fileId is "file_" followed by 1..80 of [0-9a-zA-Z-]. */
-int vfs_path_parse(const char *path, struct vfs_path *out);
+/* The grammars of the subtrees /files, /instances and /.vrcfs (their subtree_ops parse): each
+ * parses an absolute path as FUSE passes it ("/files/file_x/1/file") whose first component names
+ * its subtree (not checked: services_parse chose the subtree by it). Returns 0 and fills *out,
+ * -ENOENT for a path that can name nothing (too deep, version "0", "01", "..", unknown tag,
+ * unknown data type, empty component), or -ENAMETOOLONG for a component longer than NAME_MAX.
+ * A fileId is "file_" followed by 1..80 of [0-9a-zA-Z-]. */
+int vfs_path_parse_files(const char *path, struct vfs_path *out);
+int vfs_path_parse_instances(const char *path, struct vfs_path *out);
+int vfs_path_parse_meta(const char *path, struct vfs_path *out);
 
 /* True when s looks like a fileId (see above). */
 int vfs_path_is_file_id(const char *s);
