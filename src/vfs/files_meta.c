@@ -2,8 +2,12 @@
 
 #include "log.h"
 #include "remote/files_api.h"
+#include "vfs/md5_memory.h"
+
+#include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +25,27 @@ static void file_unref(void *f)
     vrc_file_unref(f);
 }
 
-/* The pages of GET /files fetched, untagged and by tag, for stats.json ("files_listing"). */
-static _Atomic uint64_t untagged_pages, tag_pages;
+/* The pages of GET /files fetched, untagged and by tag, and the GET /file asked only for the
+ * md5s a listing left out, for stats.json ("files_listing"). */
+static _Atomic uint64_t untagged_pages, tag_pages, md5_gets;
+
+/* The md5s any answer gave, for the life of the process (one mount per process). */
+static struct md5_memory *md5s;
+static pthread_once_t md5s_once = PTHREAD_ONCE_INIT;
+
+static void md5s_init(void)
+{
+    md5s = md5_memory_new();
+}
+
+/* Fills the md5s f lacks from earlier answers and remembers its own; f is not shared yet.
+ * asked: f is GET /file's answer. Without memory (out of memory) file.json just lacks them. */
+static void remember_md5s(struct vrc_file *f, bool asked)
+{
+    pthread_once(&md5s_once, md5s_init);
+    if (md5s)
+        md5_memory_apply(md5s, f, asked);
+}
 
 static const struct cache_value_ops file_ops = {file_ref, file_unref};
 
@@ -63,6 +86,8 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
         break;
     }
     int err = files_get(v->http, file_id, out);
+    if (!err)
+        remember_md5s(*out, true);
     if (err == -ENOENT)
         cache_insert_negative(v->cache, key);
     else if (!err)
@@ -72,6 +97,31 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
 
 /* Pages through GET /files, putting every File into the cache on the way. A server that never
  * ends the list is cut at LISTING_PAGES_MAX pages (10,000 Files), with a log line. */
+int files_meta_get_whole(struct vfs *v, const char *file_id, struct vrc_file **out)
+{
+    int err = files_meta_get(v, file_id, out);
+    pthread_once(&md5s_once, md5s_init);
+    if (err || !md5s || !md5_memory_lacks(md5s, *out))
+        return err;
+    struct vrc_file *f;
+    err = files_get(v->http, file_id, &f);
+    atomic_fetch_add_explicit(&md5_gets, 1, memory_order_relaxed);
+    if (err) {
+        log_info("/files/%s/file.json: GET /file for the md5s the listing left out failed (%s)",
+                 file_id, strerror(-err));
+        vrc_file_unref(*out);
+        *out = NULL;
+        return err;
+    }
+    remember_md5s(f, true);
+    char key[VFS_ID_MAX + 8];
+    file_key(key, sizeof key, file_id);
+    cache_insert(v->cache, key, vrc_file_ref(f), &file_ops);
+    vrc_file_unref(*out);
+    *out = f;
+    return 0;
+}
+
 static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
 {
     for (int page = 0;; page++) {
@@ -93,6 +143,7 @@ static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
                 continue;
             char key[VFS_ID_MAX + 8];
             file_key(key, sizeof key, files[i]->id);
+            remember_md5s(files[i], false);
             if (strlen(files[i]->id) < VFS_ID_MAX)
                 cache_insert(v->cache, key, vrc_file_ref(files[i]), &file_ops);
             err = file_listing_append(l, files[i]->id);
@@ -166,6 +217,7 @@ void files_meta_forget(struct vfs *v, const char *file_id)
 
 json_t *files_meta_stats(void)
 {
-    return json_pack("{s:I, s:I}", "untagged_pages", (json_int_t)atomic_load(&untagged_pages),
-                     "tag_pages", (json_int_t)atomic_load(&tag_pages));
+    return json_pack("{s:I, s:I, s:I}", "untagged_pages", (json_int_t)atomic_load(&untagged_pages),
+                     "tag_pages", (json_int_t)atomic_load(&tag_pages), "md5_gets",
+                     (json_int_t)atomic_load(&md5_gets));
 }

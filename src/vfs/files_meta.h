@@ -10,6 +10,11 @@
 /* The File, from the cache or GET /file/{id} (remembered as absent on -ENOENT). */
 int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out);
 
+/* The File as files_meta_get gives it, with every md5 the server has: when a listing left out
+ * the md5 of a complete version and no answer gave it before, one GET /file (once per mount:
+ * the md5s are remembered), so that file.json is the same whichever answer brought the File. */
+int files_meta_get_whole(struct vfs *v, const char *file_id, struct vrc_file **out);
+
 /* The Files of the untagged listing (tag NULL) or of one tag, from the cache or paged
  * GET /files (?tag=). *out is a new reference. */
 int files_meta_list(struct vfs *v, const char *tag, struct file_listing **out);
@@ -19,7 +24,8 @@ int files_meta_list(struct vfs *v, const char *tag, struct file_listing **out);
  * cached listings of files_meta_list, so by-tag/<tag> reuses them within cache_ttl. */
 int files_meta_list_all(struct vfs *v, struct file_listing **out);
 
-/* The GET /files pages fetched so far, untagged and by tag, as stats.json shows them. */
+/* The GET /files pages fetched so far, untagged and by tag, and the GET /file asked for md5s
+ * (files_meta_get_whole), as stats.json shows them. */
 json_t *files_meta_stats(void);
 
 /* Puts a File the server just returned (after an upload, a delete) into the cache, replacing

@@ -1,6 +1,7 @@
 #include "vfs/files_tree.h"
 
 #include "log.h"
+#include "remote/vrc_file_json.h"
 #include "vfs/blob_reader.h"
 #include "vfs/files_meta.h"
 #include "vfs/names.h"
@@ -38,9 +39,16 @@ static int stat_in_file(struct vfs *v, const struct vrc_file *f, const struct vf
     case VP_FILE_DIR:
         vfs_stat_dir(v, st, file_mtime(f));
         return 0;
-    case VP_FILE_JSON:
-        vfs_stat_file(v, st, (off_t)f->json_len, 0444, file_mtime(f));
+    case VP_FILE_JSON: {
+        size_t len = 0;
+        char *json = vrc_file_json_render(f, &len);
+        if (!json)
+            return -ENOMEM;
+        free(json);
+        /* mtime: the newest version's, which changes only when the File does (rsync). */
+        vfs_stat_file(v, st, (off_t)len, 0444, file_mtime(f));
         return 0;
+    }
     case VP_FILE_LATEST:
         if (!latest)
             return -ENOENT;
@@ -82,7 +90,8 @@ int files_tree_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
     if (p->kind == VP_FILES_NAME || p->kind == VP_TAG_NAME)
         return -ENOENT;
     struct vrc_file *f;
-    int err = files_meta_get(v, p->file_id, &f);
+    int err = p->kind == VP_FILE_JSON ? files_meta_get_whole(v, p->file_id, &f)
+                                      : files_meta_get(v, p->file_id, &f);
     if (err)
         return err;
     err = stat_in_file(v, f, p, st);
@@ -126,8 +135,8 @@ static void fill_file(struct vfs *v, const struct vrc_file *f, void *buf, fuse_f
 {
     struct vfs_path p = {.kind = VP_FILE_JSON};
     struct stat st;
-    stat_in_file(v, f, &p, &st);
-    filler(buf, "file.json", &st, 0, FUSE_FILL_DIR_PLUS);
+    if (stat_in_file(v, f, &p, &st) == 0)
+        filler(buf, "file.json", &st, 0, FUSE_FILL_DIR_PLUS);
     char *alias = names_alias(f->name, f->extension);
     p.kind = VP_FILE_NAME;
     snprintf(p.name, sizeof p.name, "%s", alias ? alias : "");
@@ -170,7 +179,8 @@ int files_tree_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_
         return -ENOTDIR;
     }
     struct vrc_file *f;
-    int err = files_meta_get(v, p->file_id, &f);
+    int err = p->kind == VP_FILE_DIR ? files_meta_get_whole(v, p->file_id, &f)
+                                     : files_meta_get(v, p->file_id, &f);
     if (err)
         return err;
     if (p->kind == VP_FILE_DIR) {
@@ -211,18 +221,17 @@ int files_tree_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_in
     if ((fi->flags & O_ACCMODE) != O_RDONLY)
         return -EACCES;
     struct vrc_file *f;
-    int err = files_meta_get(v, p->file_id, &f);
+    int err = p->kind == VP_FILE_JSON ? files_meta_get_whole(v, p->file_id, &f)
+                                      : files_meta_get(v, p->file_id, &f);
     if (err)
         return err;
     struct vfs_handle *h = NULL;
     const struct vrc_file_version *ver = NULL;
     enum vrc_data_kind kind = VRC_DATA_FILE;
     if (p->kind == VP_FILE_JSON) {
-        char *copy = malloc(f->json_len);
-        if (copy) {
-            memcpy(copy, f->json, f->json_len);
-            h = vfs_buffer_handle_new(copy, f->json_len);
-        }
+        size_t len = 0;
+        char *json = vrc_file_json_render(f, &len);
+        h = json ? vfs_buffer_handle_new(json, len) : NULL;
         err = h ? 0 : -ENOMEM;
     } else if (p->kind == VP_VERSION_DATA) {
         ver = vrc_file_version(f, p->version);

@@ -30,9 +30,13 @@ check_eq "cold ls -lR: one untagged page and one listing per tag (11), by-tag re
     "$(count_requests api GET '^/api/1/files$')"
 check_eq "each tag listed once" 11 \
     "$(tail -n +$((LOG_MARK + 1)) "$T/requests.log" | grep -o '"query": "[^"]*tag=[a-z]*' | sort -u | wc -l)"
-check_eq "no per-File request" 0 "$(count_requests api GET '^/api/1/file/')"
-check_eq "stats.json: files_listing counts the untagged page and the tag pages" "1 11" \
-    "$(stats "s['files_listing']['untagged_pages'], s['files_listing']['tag_pages']")"
+HIDDEN=$(py "print(' '.join(f['id'] for f in s['files'] if f['md5_hidden_in_list']))")
+check "the account has Files whose listing leaves an md5 out" test -n "$HIDDEN"
+check_eq "per File: one GET /file for each whose listing left an md5 out, nothing else" \
+    "$(echo $HIDDEN | wc -w)" "$(count_requests api GET '^/api/1/file/')"
+check_eq "stats.json: files_listing counts the untagged page, the tag pages, the md5 GETs" \
+    "1 11 $(echo $HIDDEN | wc -w)" \
+    "$(stats "s['files_listing']['untagged_pages'], s['files_listing']['tag_pages'], s['files_listing']['md5_gets']")"
 
 # --- rsync -a of /files: whole, no dangling link, byte-identical ------------------------------
 mkdir -p "$T/backup"
@@ -57,6 +61,42 @@ check_eq "by-tag links resolve inside the backup" "$T/backup/$STICKER" \
 log_mark
 check "a second rsync -a within cache_ttl succeeds" rsync -a "$MNT/files/" "$T/backup/"
 check_eq "and sends no request at all" 0 "$(count_requests '*' '*' .)"
+
+# --- file.json: the same bytes whichever answer brought the File, across remounts -------------
+H=${HIDDEN%% *}
+N=$(py "print([f['id'] for f in s['files'] if not f['md5_hidden_in_list'] and not f['tags']][0])")
+mkdir -p "$T/fj1" "$T/fj2" "$T/fj3"
+vrcfs_unmount
+vrcfs_mount
+ls "$MNT/files" >/dev/null # the Files come from the listing, which leaves an md5 of H out
+for id in $H $N; do cp "$MNT/files/$id/file.json" "$T/fj1/$id.json"; done
+check "file.json carries every md5 the server has, also where the listing left it out" python3 -c "
+import json, sys
+s = json.load(open('$T/state.json'))
+for fid in ('$H', '$N'):
+    mine = {v['version']: v for v in json.load(open('$T/fj1/%s.json' % fid))['versions']}
+    f = [f for f in s['files'] if f['id'] == fid][0]
+    for v in f['versions']:
+        for typ, d in v['data'].items():
+            if v['version'] > 0 and not v['deleted'] and mine[v['version']][typ].get('md5') != d['md5']:
+                sys.exit('%s %d %s' % (fid, v['version'], typ))"
+mtime1=$(stat -c %Y "$MNT/files/$H/file.json")
+vrcfs_unmount
+vrcfs_mount
+log_mark
+for id in $H $N; do cp "$MNT/files/$id/file.json" "$T/fj2/$id.json"; done # not listed: GET /file
+check_eq "after a remount, loaded by GET /file (no listing)" 0 "$(count_requests api GET '^/api/1/files$')"
+check "file.json is the same bytes as from the listing before the remount" diff -r "$T/fj1" "$T/fj2"
+check_eq "and the same mtime" "$mtime1" "$(stat -c %Y "$MNT/files/$H/file.json")"
+vrcfs_unmount
+vrcfs_mount -o cache_ttl=0
+ls "$MNT/files" >/dev/null # with cache_ttl=0 each stat loads again; the listing leaves md5s out
+for id in $H $N; do cp "$MNT/files/$id/file.json" "$T/fj3/$id.json"; done
+check "loaded again and again (cache_ttl=0), file.json is the same bytes" diff -r "$T/fj1" "$T/fj3"
+vrcfs_unmount
+vrcfs_mount
+check_eq "a remount and rsync -a again copies no file.json (size and mtime hold)" "" \
+    "$(rsync -ai "$MNT/files/" "$T/backup/" | grep 'file\.json')"
 
 # --- files made at open report the size of what a read returns: cp copies them whole ---------
 ls "$MNT/instances" | grep '\.json$' >"$T/instances.txt"
