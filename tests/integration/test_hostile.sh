@@ -123,4 +123,19 @@ check "the same write now fits" cp "$T/2m.bin" "$F/after-crash.bin"
 check_eq "stats.json no longer lists it" "" "$(kept_at)"
 check "the log says the bytes were freed" grep -q "0123456789abcdef.data was deleted; 3145728 bytes" "$T/vrcfs.log"
 
+# --- a /files page longer than asked: the first n are shown and the listing ends ---------------
+python3 -c "
+import json
+print(json.dumps([{'id': 'file_many-%03d' % i, 'name': 'm%d' % i, 'extension': '.bin'}
+                  for i in range(150)]))" >"$T/long-page.json"
+emu_fault "api:respond:match=^/api/1/files,method=GET,count=1,body_file=$T/long-page.json"
+log_mark
+ls "$F" >"$T/files-long.txt"
+check_eq "a page of 150 Files for n=100 shows the first 100" 100 "$(grep -c '^file_many-' "$T/files-long.txt")"
+check "... up to file_many-099" grep -qx file_many-099 "$T/files-long.txt"
+check_eq "... and asks for no second untagged page" 0 \
+    "$(tail -n +"$((LOG_MARK + 1))" "$T/requests.log" | grep -c '"query": "n=100&offset=100"')"
+check "... saying so in the log" grep -q "the server sent 150 Files for n=100" "$T/vrcfs.log"
+emu_faults_clear
+
 finish
