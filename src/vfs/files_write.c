@@ -5,7 +5,9 @@
  * what the data is for, so that a later mount can finish what a killed one left. Writes go to
  * the staged file and, while they arrive in order, through the digest (MD5 + signature), so that
  * close does not read the file again. flush (close) and fsync upload a stage whose content
- * changed since its last upload; rename of a temporary name onto a real one uploads too.
+ * changed since its last upload; rename of a temporary name onto a real one uploads too. In a
+ * File's directory every name but the File's own is such a temporary (scratch) name; in /files
+ * and by-tag/<tag>/ a new name is a new File unless names_is_temporary() says otherwise.
  *
  * Locking: w->lock guards the lists (stages, links, kept leftovers), each stage's reference
  * count and the cache_size budget. s->lock guards a stage's content. A stage's record (its
@@ -43,8 +45,9 @@
 #define STAGING_SUBDIR "staging"
 #define DOWNLOAD_CHUNK (4u << 20)
 /* A created File's name turns from the regular file that was written into the symlink to
- * file_<id>/<alias> at its last close. The kernel may hold the name as that regular file for a
- * moment longer; inode_ops.c answers such a node with what the link names. */
+ * file_<id>/<alias> when its upload succeeds (shows_link), and the kernel is told to drop the name
+ * before that close() returns (vfs_forget_entry). Should the kernel still use the old node,
+ * inode_ops.c answers it with what the link names. */
 
 /* What stats.json says about a stage, by enum phase. */
 static const char *const phase_names[] = {"staged", "queued", "uploading", "failed", "done"};
