@@ -301,7 +301,6 @@ check "and all of it is back once the server works" \
 
 # --- created names last until unmount -------------------------------------------------------
 write_json "$I/second.json" "${REQ/party/second}" || say "could not create second.json"
-sleep 2.2
 check "a created name is a symlink" test -L "$I/second.json"
 vrcfs_unmount || say "vrcfs exited non-zero"
 vrcfs_mount -o rate=6000
