@@ -7,6 +7,7 @@
 #include "vfs/names.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,9 +248,17 @@ int files_tree_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_in
         err = -ENOENT;
     }
     if (!err && ver) {
-        err = blob_reader_open(v, f, ver->version, kind, &h);
-        /* Version data never changes: what the kernel cached stays valid across opens. */
-        fi->keep_cache = 1;
+        char path[PATH_MAX];
+        if (p->kind == VP_VERSION_DATA)
+            snprintf(path, sizeof path, "/files/%s/%d/%s", f->id, ver->version,
+                     vrc_data_kind_name(kind));
+        else
+            snprintf(path, sizeof path, "/files/%s/%s", f->id, p->name);
+        bool verified = false;
+        err = blob_reader_open(v, f, ver->version, kind, path, &h, &verified);
+        /* Version data never changes, but what the kernel keeps of it must have been checked:
+         * only a verified version's page cache survives an open (a mismatch drops it too). */
+        fi->keep_cache = verified;
     }
     vrc_file_unref(f);
     if (!err)

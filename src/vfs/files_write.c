@@ -21,6 +21,7 @@
 #include "remote/file_digest.h"
 #include "remote/files_api.h"
 #include "remote/upload.h"
+#include "vfs/content_cache.h"
 #include "vfs/files_meta.h"
 #include "vfs/files_write_internal.h"
 #include "vfs/names.h"
@@ -253,6 +254,8 @@ static int account(struct files_write_state *w, struct stage *s, uint64_t size)
         s->accounted = size;
     uint64_t used = w->space.used, limit = w->space.limit;
     pthread_mutex_unlock(&w->lock);
+    /* One budget: cached version data makes way for what is staged (never the other way). */
+    content_cache_set_reserved(w->v->content, used);
     if (err)
         log_warn("staging: %" PRIu64 " bytes would pass cache_size (%" PRIu64 " of %" PRIu64
                  " in use): ENOSPC",
@@ -949,6 +952,7 @@ int files_write_init(struct vfs *v)
         return err;
     }
     files_recovery_scan(w);
+    content_cache_set_reserved(v->content, w->space.used);
     v->writes = w;
     if (v->cfg.foreground)
         files_recovery_ensure_worker(w);

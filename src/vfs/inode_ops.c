@@ -4,6 +4,7 @@
 #include "vfs/inode_ops.h"
 
 #include "log.h"
+#include "vfs/buf_pool.h"
 #include "vfs/fs_ops.h"
 #include "vfs/meta_cache.h"
 #include "vfs/nodes.h"
@@ -54,6 +55,7 @@ struct pending_forget {
     char *name;
     double due;
     struct forget_wait *waiter;
+    bool data; /* the page cache of the file at path, not names or listings */
 };
 
 /* Shared by a waiting vfs_forget_entry and the expiry thread; the last to let go frees it. */
@@ -90,7 +92,6 @@ struct inode_state {
     pthread_cond_t forgotten; /* a waited-for vfs_forget_entry is done */
     bool stop, started;
     pthread_t expiry;
-    pthread_key_t read_buf; /* each thread's buffer for READ replies */
 };
 
 static double mono_now(void)
@@ -408,35 +409,25 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     free(path);
 }
 
-/* READ replies come from one buffer per thread, kept between requests: a fresh 1 MiB
- * allocation per read would cost page faults on every request. */
-struct read_buf {
-    size_t size;
-    char data[];
-};
-
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
     count_op(req, OP_READ);
     (void)ino;
-    struct inode_state *s = vfs_of(req)->inodes;
-    struct read_buf *b = pthread_getspecific(s->read_buf);
-    if (!b || b->size < size) {
-        free(b);
-        if ((b = malloc(sizeof *b + size)))
-            b->size = size;
-        pthread_setspecific(s->read_buf, b);
-        if (!b) {
-            fuse_reply_err(req, ENOMEM);
-            return;
-        }
+    /* The reply is built in a buffer of the mount's pool (buf_pool.h), which keeps returned
+     * buffers for the next reads and bounds their number. */
+    struct buf_pool *pool = vfs_of(req)->pool;
+    char *b = buf_pool_get_reply(pool, size);
+    if (!b) {
+        fuse_reply_err(req, ENOMEM);
+        return;
     }
-    int n = fs_read(fi, b->data, size, off);
+    int n = fs_read(fi, b, size, off);
     if (n < 0)
         reply_errno(req, n);
     else
-        fuse_reply_buf(req, b->data, (size_t)n);
+        fuse_reply_buf(req, b, (size_t)n);
+    buf_pool_put(pool, b);
 }
 
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -843,6 +834,7 @@ static void forget_listings(void *ctx, const char *path, double delay_s)
     f->path = copy;
     f->name = NULL;
     f->waiter = NULL;
+    f->data = false;
     f->due = mono_now() + delay_s;
     pending_add(s, f);
 }
@@ -884,6 +876,31 @@ static void forget_entry_later(void *ctx, const char *dir, const char *name, dou
         free(w);
 }
 
+/* Drops the kernel's page cache of the file at path. Only from the expiry thread: the kernel
+ * waits for the locks of pages that a pending READ of that file holds, and this thread holds no
+ * request. */
+static void forget_data(struct inode_state *s, const char *path)
+{
+    uint64_t id = nodes_resolve(s->nodes, path);
+    int rc = id ? fuse_lowlevel_notify_inval_inode(s->se, id, 0, 0) : 0;
+    if (rc != 0 && rc != -ENOENT)
+        log_debug("kernel cache: cannot drop the data of %s: %s", path, strerror(-rc));
+}
+
+void vfs_forget_data(struct vfs *v, const char *path)
+{
+    struct inode_state *s = v->inodes;
+    struct pending_forget *f = s && s->started ? calloc(1, sizeof *f) : NULL;
+    if (!f || !(f->path = strdup(path))) {
+        /* Nothing to tell (not mounted), or no memory: the next open drops it anyway. */
+        free(f);
+        return;
+    }
+    f->data = true;
+    f->due = mono_now();
+    pending_add(s, f);
+}
+
 /* Every EXPIRY_TICK_S: the listings that go stale before the next tick (taken a little early
  * rather than kept too long), and the delayed forgets that are due. */
 static void *expiry_main(void *arg)
@@ -907,7 +924,9 @@ static void *expiry_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         while (due) {
             struct pending_forget *next = due->next;
-            if (due->name)
+            if (due->data)
+                forget_data(s, due->path);
+            else if (due->name)
                 forget_entry(s, due->path, due->name);
             else
                 expire(s, INFINITY, due->path);
@@ -965,7 +984,6 @@ int inode_ops_init(struct vfs *v)
     pthread_cond_init(&s->wake, &ca);
     pthread_cond_init(&s->forgotten, &ca);
     pthread_condattr_destroy(&ca);
-    pthread_key_create(&s->read_buf, free);
     v->inodes = s;
     v->kernel = (struct vfs_kernel){s, forget_listings, forget_entry_later, kernel_stats};
     return 0;
@@ -1006,9 +1024,6 @@ void inode_ops_destroy(struct vfs *v)
         free(f->name);
         free(f);
     }
-    free(pthread_getspecific(s->read_buf));
-    pthread_setspecific(s->read_buf, NULL);
-    pthread_key_delete(s->read_buf);
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->forgotten);
     pthread_mutex_destroy(&s->lock);

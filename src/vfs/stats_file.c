@@ -1,6 +1,8 @@
 #include "vfs/stats_file.h"
 
 #include "remote/api_stats.h"
+#include "vfs/buf_pool.h"
+#include "vfs/content_cache.h"
 #include "vfs/services.h"
 
 #include <errno.h>
@@ -28,6 +30,14 @@ char *stats_file_render(struct vfs *v, size_t *len)
             json_object_update(root, own);
         json_decref(own);
     }
+    if (v->content)
+        json_object_set_new(root, "content_cache", content_cache_stats(v->content));
+    struct buf_pool_stats pool;
+    buf_pool_stats(v->pool, &pool);
+    json_object_set_new(root, "memory_pool",
+                        json_pack("{s:I, s:I, s:I, s:I}", "bytes_budget", (json_int_t)pool.budget,
+                                  "bytes_now", (json_int_t)pool.charged, "bytes_peak",
+                                  (json_int_t)pool.peak, "waits", (json_int_t)pool.waits));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
     if (!text)

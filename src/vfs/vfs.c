@@ -2,6 +2,9 @@
 #include "vfs/vfs.h"
 
 #include "log.h"
+#include "vfs/blob_reader.h"
+#include "vfs/buf_pool.h"
+#include "vfs/content_cache.h"
 #include "vfs/inode_ops.h"
 #include "vfs/services.h"
 #include "vfs/vfs_internal.h"
@@ -13,6 +16,17 @@
 
 /* Negative entries live shorter than positive ones: a File uploaded elsewhere shows up soon. */
 #define NEGATIVE_TTL_MAX 5.0
+
+/* The mount's memory budget for transfer windows and READ replies (buf_pool.h): enough for a
+ * few readers' full windows at once; more readers share it. Replies leave the reserve to
+ * transfers. */
+#define VFS_POOL_BYTES (40u * 1024 * 1024)
+#define VFS_POOL_RESERVE (4u * BLOB_WINDOW_MIN)
+
+static void content_dropped(void *arg, const char *path)
+{
+    vfs_forget_data(arg, path);
+}
 
 static struct vfs *vfs_new(const struct vfs_config *cfg, struct http_client *http)
 {
@@ -28,7 +42,9 @@ static struct vfs *vfs_new(const struct vfs_config *cfg, struct http_client *htt
     v->service = services_find("vrchat");
     double neg = cfg->cache_ttl < NEGATIVE_TTL_MAX ? cfg->cache_ttl : NEGATIVE_TTL_MAX;
     v->cache = cache_new(cfg->cache_entries, cfg->cache_ttl, neg);
-    if (!v->cache || inode_ops_init(v) != 0) {
+    v->pool = buf_pool_new(VFS_POOL_BYTES, VFS_POOL_RESERVE);
+    if (!v->cache || !v->pool || inode_ops_init(v) != 0) {
+        buf_pool_free(v->pool);
         cache_free(v->cache);
         free(v);
         return NULL;
@@ -119,7 +135,10 @@ static void subtrees_destroy(struct vfs *v)
 
 static void vfs_free(struct vfs *v)
 {
+    /* The cache first: its md5 threads may still tell inode_ops to drop a file's pages. */
+    content_cache_close(v->content);
     inode_ops_destroy(v);
+    buf_pool_free(v->pool);
     cache_free(v->cache);
     free(v);
 }
@@ -138,6 +157,14 @@ int vfs_run(struct fuse_args *args, const struct vfs_config *cfg, struct http_cl
     struct fuse_session *se = v ? fuse_session_new(args, &inode_ops, sizeof inode_ops, v) : NULL;
     if (!se)
         goto out;
+    v->content = cfg->cache_dir ? content_cache_open(cfg->cache_dir, cfg->cache_size, v->pool,
+                                                     content_dropped, v)
+                                : NULL;
+    if (!v->content) {
+        fprintf(stderr, "vrcfs: cannot use the content cache in %s: %s\n",
+                cfg->cache_dir ? cfg->cache_dir : "(no cache_dir)", strerror(errno));
+        goto out;
+    }
     int err = subtrees_init(v);
     if (err) {
         fprintf(stderr, "vrcfs: cannot start: %s\n", strerror(-err));

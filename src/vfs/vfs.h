@@ -12,8 +12,8 @@
 struct vfs_config {
     double cache_ttl;      /* seconds a listing or File stays fresh */
     size_t cache_entries;  /* metadata LRU cap */
-    const char *cache_dir; /* staging for uploads */
-    uint64_t cache_size;   /* bytes of staging allowed */
+    const char *cache_dir; /* the content cache and the staging of uploads */
+    uint64_t cache_size;   /* bytes the two may hold together */
     uint64_t part_size;    /* multipart part size */
     const char *user_id;   /* the logged-in user */
     long uid, gid;         /* owner shown for everything; -1: the mounting user */

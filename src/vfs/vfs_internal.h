@@ -41,6 +41,8 @@ struct vfs_kernel {
      * listings it was told to drop, and whether it keeps listings at all. */
     json_t *(*stats)(void *ctx);
 };
+struct buf_pool;
+struct content_cache;
 
 struct vfs {
     struct http_client *http;
@@ -55,6 +57,8 @@ struct vfs {
     struct inode_state *inodes;        /* inode_ops.c: the node table and the kernel's caches */
     struct files_write_state *writes;  /* files_write.c */
     struct instances_state *instances; /* instances_tree.c */
+    struct buf_pool *pool;             /* transfer windows and READ replies: the memory budget */
+    struct content_cache *content;     /* version data on disk (blob_reader.c) */
 };
 
 /* The kernel drops the listings it keeps of the directory at path and of those below it, now
@@ -70,6 +74,10 @@ void vfs_forget_listings(struct vfs *v, const char *path, double delay_s);
  * answering a request on that directory could wait on the kernel forever); with wait, returns
  * once the kernel has taken it (at most a few seconds). Through v->kernel, as above. */
 void vfs_forget_entry(struct vfs *v, const char *dir, const char *name, double delay_s, bool wait);
+
+/* The kernel drops its page cache of the file at path (data that failed its md5). Queued to a
+ * thread of inode_ops: callable from anywhere, also while a request on that file is pending. */
+void vfs_forget_data(struct vfs *v, const char *path);
 
 struct vfs_handle;
 

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # Reading that can be trusted (CONTRACT.md 3 and 5) against a real mount: transient answers on
-# the download redirect are retried, a version deleted elsewhere is ENOENT.
+# the download redirect are retried, a version deleted elsewhere is ENOENT, corrupted data is
+# EIO however it is read (dd, cat, mmap, two readers at once) and reads right once mended, the
+# content cache serves a second read, the alias and a read after a remount with no request at
+# all, stays within cache_size, and survives a kill -9 in the middle of a download.
 . "$(dirname "$0")/lib.sh"
 
-emu_start --files 8 --versions 2 --size 300000
+# 8 Files of 2 versions of 300000 bytes, one of 4 MiB (fetched whole and checked before it is
+# served) and one of 40 MiB (served as it streams).
+emu_start --files 8 --versions 2 --size 300000 --add-file "Small.bin:4M" --add-file "Big.bin:40M"
 vrcfs_login >/dev/null || die "login failed"
 emu_ctl GET /state >"$T/state.json"
 py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
-ids=($(py "print(' '.join(f['id'] for f in s['files'] if not f['tags']))"))
+ids=($(py "print(' '.join(f['id'] for f in s['files'] if not f['tags'] and f['name'] not in ('Small', 'Big')))"))
+SMALL=$(py "print([f['id'] for f in s['files'] if f['name']=='Small'][0])")
+BIG=$(py "print([f['id'] for f in s['files'] if f['name']=='Big'][0])")
 newest() { py "print([v['version'] for f in s['files'] if f['id']=='$1' for v in f['versions'] if v['version'] > 0 and not v['deleted']][-1])"; }
-vrcfs_mount
+stats() { python3 -c "import json; s=json.load(open('$MNT/.vrcfs/stats.json')); print($1)"; }
+corrupt() { emu_ctl POST /corrupt "{\"fileId\":\"$1\",\"version\":1,\"type\":\"file\",\"offset\":$2}" >/dev/null; }
+# Files stay fresh for the whole test: what is measured is the data, not the listings.
+MOUNT_OPTS=cache_ttl=3600
+vrcfs_mount -o $MOUNT_OPTS
 ls -l "$MNT/files" >/dev/null
 
 # --- the download redirect: 429 and 503 are retried like any other request ------------------
@@ -27,11 +38,145 @@ emu_faults_clear
 # --- a version deleted elsewhere is ENOENT ---------------------------------------------------
 B=${ids[1]}
 BV=$(newest "$B")
-stat "$MNT/files/$B/$BV/file" >/dev/null # the File is now cached with that version
+stat "$MNT/files/$B/$BV/file" >/dev/null # the File is cached with that version
 api_as_user DELETE "/file/$B/$BV" >/dev/null
 check_errno "a version deleted on the server reads as ENOENT" "No such file" \
     cat "$MNT/files/$B/$BV/file"
 check "and the log says why" grep -q "/files/$B/$BV/file: the version is gone from the server" "$T/vrcfs.log"
 
+# --- a version is downloaded once: a second read and the alias cost nothing -------------------
+C=${ids[2]}
+CV=$(newest "$C")
+alias_name=$(py "f=[f for f in s['files'] if f['id']=='$C'][0]; print(f['name'] + f['extension'])")
+stat "$MNT/files/$C/$alias_name" >/dev/null
+cat "$MNT/files/$C/$CV/file" >/dev/null
+log_mark
+check "the alias of a version read as N/file is byte-identical" cmp "$MNT/files/$C/$alias_name" "$(blob_path "$C" "$CV")"
+check "and so is a second read of N/file" cmp "$MNT/files/$C/$CV/file" "$(blob_path "$C" "$CV")"
+check_eq "neither sent a request" 0 "$(count_requests '*' '*' .)"
+
+# --- corrupted data is EIO however it is read, and reads right once mended ----------------------
+read_mmap() { # FILE: the whole file through mmap (4 KiB page faults), its sha256 on success
+    python3 -c "
+import hashlib, mmap, sys
+with open(sys.argv[1], 'rb') as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as m:
+    print(hashlib.sha256(m[:]).hexdigest())" "$1"
+}
+for target in "$SMALL:4194304" "$BIG:41943040"; do
+    id=${target%%:*}
+    size=${target##*:}
+    name="$((size / 1048576)) MiB"
+    f=$MNT/files/$id/1/file
+    corrupt "$id" $((size / 3))
+    stat "$f" >/dev/null
+    check_errno "$name: a corrupted version fails dd with EIO" "Input/output error" \
+        dd if="$f" of=/dev/null bs=1M status=none
+    check_errno "$name: cat after it is EIO too (no bad bytes from the page cache)" \
+        "Input/output error" sh -c "cat '$f' >/dev/null"
+    check "$name: a whole-file mmap read does not succeed" sh -c "! python3 -c '
+import mmap, sys
+with open(sys.argv[1], \"rb\") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as m:
+    m[:]' '$f' 2>/dev/null"
+    if [ "$size" -le 16777216 ]; then
+        # Fetched whole and checked before any byte is served: each half fails on its own.
+        half=$((size / 2 / 65536))
+        dd if="$f" of=/dev/null bs=64k count="$half" status=none 2>/dev/null &
+        p1=$!
+        dd if="$f" of=/dev/null bs=64k skip="$half" status=none 2>/dev/null &
+        p2=$!
+        wait $p1
+        r1=$?
+        wait $p2
+        r2=$?
+        check_eq "$name: two dd readers of one half each, at once, both fail" "1 1" "$((r1 != 0)) $((r2 != 0))"
+    fi
+    check "$name: the mismatch is logged" grep -q "$id/1/file: the data does not match its md5" "$T/vrcfs.log"
+    corrupt "$id" $((size / 3)) # flips it back
+    check_eq "$name: once mended, an mmap read is right" "$(sha256sum <"$(blob_path "$id" 1)" | cut -d' ' -f1)" "$(read_mmap "$f")"
+    check "$name: and so is cat" cmp "$f" "$(blob_path "$id" 1)"
+done
+check_eq "stats.json counts the mismatches" 1 "$(stats "int(s['content_cache']['mismatches'] >= 4)")"
+
+# --- two readers of halves of a good version, at once: both right ------------------------------
+D=${ids[3]}
+DV=$(newest "$D")
+dd if="$MNT/files/$D/$DV/file" of="$T/d1" bs=150000 count=1 status=none &
+p1=$!
+dd if="$MNT/files/$D/$DV/file" of="$T/d2" bs=150000 skip=1 status=none &
+p2=$!
+wait $p1 $p2
+cat "$T/d1" "$T/d2" >"$T/d"
+check "two dd readers of halves of a good version read it right" cmp "$T/d" "$(blob_path "$D" "$DV")"
+
+# --- after a remount: what was read is served with no request at all -------------------------
+vrcfs_unmount
+vrcfs_mount -o $MOUNT_OPTS
+stat "$MNT/files/$C/$CV/file" "$MNT/files/$BIG/1/file" "$MNT/files/$C/$alias_name" >/dev/null
+log_mark
+check "after a remount, a version read before is byte-identical" cmp "$MNT/files/$C/$CV/file" "$(blob_path "$C" "$CV")"
+check "and so is the 40 MiB one" cmp "$MNT/files/$BIG/1/file" "$(blob_path "$BIG" 1)"
+check "and the alias" cmp "$MNT/files/$C/$alias_name" "$(blob_path "$C" "$CV")"
+check_eq "with 0 blob requests" 0 "$(count_requests blob '*' .)"
+check_eq "and 0 API requests" 0 "$(count_requests api '*' .)"
+
+# --- kill -9 in the middle of a download; what is on disk is only what was recorded ------------
+emu_ctl POST /config '{"blob_latency_ms": 1000}' >/dev/null
+E=$BIG
+vrcfs_unmount
+rm -rf "$T/staging/content" # start cold
+vrcfs_mount -o $MOUNT_OPTS
+dd if="$MNT/files/$E/1/file" of=/dev/null bs=1M status=none 2>/dev/null &
+DD=$!
+recorded() { # the sidecar names part of the data, not all of it
+    python3 -c "
+import json, sys
+try:
+    r = json.load(open('$T/staging/content/$E.1.file.json'))
+except (OSError, ValueError):
+    sys.exit(1)
+sys.exit(not (r['ranges'] and not r['verified']))"
+}
+for _ in $(seq 600); do
+    recorded && break
+    sleep 0.05
+done
+check "a record of part of the data is made while it downloads" recorded
+kill -9 "$VRCFS_PID"
+wait "$VRCFS_PID" 2>/dev/null
+wait "$DD" 2>/dev/null
+VRCFS_PID=
+fusermount3 -u -z "$MNT" 2>/dev/null
+emu_ctl POST /config '{"blob_latency_ms": 0}' >/dev/null
+check "kill -9 left it as it was" recorded
+vrcfs_mount -o $MOUNT_OPTS
+log_mark
+check "after kill -9 and a remount, the version reads right" cmp "$MNT/files/$E/1/file" "$(blob_path "$E" 1)"
+check "fetching only what was not recorded" python3 -c "
+import json, sys
+s = json.load(open('$MNT/.vrcfs/stats.json'))
+sys.exit(not (0 < s['content_cache']['bytes_fetched'] < 41943040))"
+vrcfs_unmount
+# A data file cut short (a disk that filled up, a hand that truncated it) is not trusted.
+truncate -s 1000000 "$T/staging/content/$E.1.file"
+vrcfs_mount -o $MOUNT_OPTS
+check "a cache file cut short is fetched again, and reads right" cmp "$MNT/files/$E/1/file" "$(blob_path "$E" 1)"
+vrcfs_unmount
+
+# --- cache_size smaller than the data: evicted, still right ------------------------------------
+vrcfs_mount -o $MOUNT_OPTS,cache_size=5M
+ok=1
+for round in 1 2; do
+    for id in "${ids[@]:4}"; do
+        n=$(newest "$id")
+        cmp -s "$MNT/files/$id/$n/file" "$(blob_path "$id" "$n")" || ok=0
+    done
+    [ $round = 1 ] && { cmp -s "$MNT/files/$SMALL/1/file" "$(blob_path "$SMALL" 1)" || ok=0; }
+done
+check_eq "with cache_size=5M, reading more than that is byte-identical" 1 "$ok"
+check "the cache stays within cache_size" python3 -c "
+import json, sys
+c = json.load(open('$MNT/.vrcfs/stats.json'))['content_cache']
+sys.exit(not (c['bytes_used'] <= 5 * 1048576 and c['evictions'] > 0))"
+check "and so does the disk" test "$(du -sk "$T/staging/content" | cut -f1)" -le 5200
 vrcfs_unmount
 finish

@@ -1,9 +1,11 @@
-/* Unit tests for blob_reader against an in-memory blob: files_read_range and
- * files_resolve_download are replaced at link time (-Wl,--wrap). They check that a whole read is
- * verified against the md5 however the kernel orders its reads (some sent ahead of others at the
- * start, one sent late while streaming, several threads at once), that the bytes are right, that
- * random reads fetch little, that a body cut short is an error and never a short read, and that
- * an expired URL is resolved once. */
+/* Unit tests for blob_reader against an in-memory blob and a content cache in a temporary
+ * directory: files_read_range and files_resolve_download are replaced at link time
+ * (-Wl,--wrap). They check that a whole read is verified against the md5 however the kernel
+ * orders its reads (some sent ahead of others at the start, one sent late while streaming,
+ * several threads at once), that the bytes are right, that random reads fetch little, that a
+ * body cut short is an error and never a short read, that an expired URL is resolved once, that
+ * a verified version is read again with no request, and that a small version is checked before
+ * any byte of it is served. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,9 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "remote/files_api.h"
 #include "vfs/blob_reader.h"
+#include "vfs/buf_pool.h"
+#include "vfs/content_cache.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024)
@@ -104,10 +109,13 @@ static bool wait_fetched(uint64_t end)
 
 /* --- a mount with one File ------------------------------------------------------------------ */
 
+#define SMALL_SIZE (1u * MiB + 99) /* version 2: the first bytes of the same blob */
+
 struct fixture {
     struct vfs v;
     struct vrc_file file;
-    struct vrc_file_version version;
+    struct vrc_file_version version[2];
+    char dir[64];
 };
 
 static int setup(void **state)
@@ -116,6 +124,13 @@ static int setup(void **state)
     assert_non_null(fx);
     fx->v.cache = cache_new(64, 3600, 10);
     assert_non_null(fx->v.cache);
+    /* tmpfs when there is one: the cache fsyncs, and a disk would make that slow. */
+    snprintf(fx->dir, sizeof fx->dir, "%s/vrcfs-blob-test.XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    assert_non_null(mkdtemp(fx->dir));
+    fx->v.pool = buf_pool_new(40 * MiB, 1 * MiB);
+    fx->v.content = content_cache_open(fx->dir, 1024 * MiB, fx->v.pool, NULL, NULL);
+    assert_non_null(fx->v.content);
     host.clean = malloc(BLOB_SIZE);
     host.served = malloc(BLOB_SIZE);
     assert_non_null(host.clean);
@@ -133,17 +148,20 @@ static int setup(void **state)
     host.expired_url[0] = '\0';
     host.cut_at = 0;
 
-    unsigned char md5[16];
-    unsigned int md5_len = 0;
-    assert_true(EVP_Digest(host.clean, BLOB_SIZE, md5, &md5_len, EVP_md5(), NULL));
-    fx->version.version = 1;
-    fx->version.status = VRC_STATUS_COMPLETE;
-    fx->version.data[VRC_DATA_FILE].present = true;
-    fx->version.data[VRC_DATA_FILE].size = BLOB_SIZE;
-    EVP_EncodeBlock((unsigned char *)fx->version.data[VRC_DATA_FILE].md5, md5, 16);
+    const uint64_t sizes[2] = {BLOB_SIZE, SMALL_SIZE};
+    for (int i = 0; i < 2; i++) {
+        unsigned char md5[16];
+        unsigned int md5_len = 0;
+        assert_true(EVP_Digest(host.clean, sizes[i], md5, &md5_len, EVP_md5(), NULL));
+        fx->version[i].version = i + 1;
+        fx->version[i].status = VRC_STATUS_COMPLETE;
+        fx->version[i].data[VRC_DATA_FILE].present = true;
+        fx->version[i].data[VRC_DATA_FILE].size = sizes[i];
+        EVP_EncodeBlock((unsigned char *)fx->version[i].data[VRC_DATA_FILE].md5, md5, 16);
+    }
     fx->file.id = "file_00000000-0000-0000-0000-000000000001";
-    fx->file.versions = &fx->version;
-    fx->file.nversions = 1;
+    fx->file.versions = fx->version;
+    fx->file.nversions = 2;
     *state = fx;
     return 0;
 }
@@ -151,19 +169,34 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
+    content_cache_close(fx->v.content);
+    buf_pool_free(fx->v.pool);
     cache_free(fx->v.cache);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+    assert_int_equal(system(cmd), 0);
     free(fx);
     free(host.clean);
     free(host.served);
     return 0;
 }
 
-static struct vfs_handle *open_blob(struct fixture *fx)
+static struct vfs_handle *open_version(struct fixture *fx, int version, bool *verified)
 {
     struct vfs_handle *h = NULL;
-    assert_int_equal(blob_reader_open(&fx->v, &fx->file, 1, VRC_DATA_FILE, &h), 0);
+    bool v = false;
+    assert_int_equal(
+        blob_reader_open(&fx->v, &fx->file, version, VRC_DATA_FILE, "/files/file_1/1/file", &h, &v),
+        0);
     assert_non_null(h);
+    if (verified)
+        *verified = v;
     return h;
+}
+
+static struct vfs_handle *open_blob(struct fixture *fx)
+{
+    return open_version(fx, 1, NULL);
 }
 
 /* One read as the kernel would send it: the result, and the bytes when it succeeded. */
@@ -450,7 +483,7 @@ static void test_expired_url_is_resolved_once(void **state)
 {
     struct fixture *fx = *state;
     struct vfs_handle *h = open_blob(fx);
-    assert_int_equal(host.resolves, 1);
+    assert_int_equal(host.resolves, 0); /* opening sends no request */
     snprintf(host.expired_url, sizeof host.expired_url, "https://blob.test/%s/1/0?sig=1",
              fx->file.id);
     uint64_t *order = order_sequential();
@@ -461,6 +494,77 @@ static void test_expired_url_is_resolved_once(void **state)
     assert_true(bytes_ok);
     assert_int_equal(host.resolves, 2);
     assert_int_equal(host.refused, 1);
+}
+
+/* A version read whole is verified in the cache: reading it again, from a new handle, costs no
+ * request, and the open says so (the kernel may keep its pages). */
+static void test_verified_version_is_read_again_for_free(void **state)
+{
+    struct fixture *fx = *state;
+    bool verified = true;
+    struct vfs_handle *h = open_version(fx, 1, &verified);
+    assert_false(verified);
+    uint64_t *order = order_sequential();
+    bool bytes_ok = true;
+    assert_int_equal(read_in_order(h, order, NCHUNKS, &bytes_ok), 0);
+    h->ops->release(h);
+    uint64_t served = host.bytes_served;
+    int resolves = host.resolves;
+    assert_true(served <= BLOB_SIZE); /* nothing twice */
+    h = open_version(fx, 1, &verified);
+    assert_true(verified);
+    /* Backwards this time. */
+    for (uint64_t i = 0; i < NCHUNKS / 2; i++) {
+        uint64_t t = order[i];
+        order[i] = order[NCHUNKS - 1 - i];
+        order[NCHUNKS - 1 - i] = t;
+    }
+    assert_int_equal(read_in_order(h, order, NCHUNKS, &bytes_ok), 0);
+    h->ops->release(h);
+    free(order);
+    assert_true(bytes_ok);
+    assert_int_equal(host.bytes_served, served);
+    assert_int_equal(host.resolves, resolves);
+}
+
+/* A corrupt version fails every later read of the handles open at the time; a new open after
+ * the blob is mended downloads again and reads right. */
+static void test_new_open_after_mismatch_reads_the_mended_blob(void **state)
+{
+    struct fixture *fx = *state;
+    corrupt_at(BLOB_SIZE / 2);
+    struct vfs_handle *h = open_blob(fx);
+    uint64_t *order = order_sequential();
+    bool bytes_ok = true;
+    assert_true(read_in_order(h, order, NCHUNKS, &bytes_ok) > 0);
+    char buf[CHUNK];
+    assert_int_equal(h->ops->read(h, buf, CHUNK, 0), -EIO); /* also bytes it read before */
+    corrupt_at(BLOB_SIZE / 2);                              /* mended */
+    struct vfs_handle *h2 = open_blob(fx);
+    bytes_ok = true;
+    assert_int_equal(read_in_order(h2, order, NCHUNKS, &bytes_ok), 0);
+    assert_true(bytes_ok);
+    assert_int_equal(h->ops->read(h, buf, CHUNK, 0), -EIO); /* the old handle stays failed */
+    h->ops->release(h);
+    h2->ops->release(h2);
+    free(order);
+}
+
+/* A small version is fetched whole and checked before any byte of it is served: a reader of
+ * its first half alone gets EIO, not bytes that a whole read would reject. */
+static void test_small_version_is_checked_before_serving(void **state)
+{
+    struct fixture *fx = *state;
+    corrupt_at(SMALL_SIZE - 10);
+    struct vfs_handle *h = open_version(fx, 2, NULL);
+    char buf[4096];
+    assert_int_equal(h->ops->read(h, buf, sizeof buf, 0), -EIO);
+    h->ops->release(h);
+    corrupt_at(SMALL_SIZE - 10);
+    h = open_version(fx, 2, NULL);
+    assert_int_equal(h->ops->read(h, buf, sizeof buf, 4096), (int)sizeof buf);
+    assert_memory_equal(buf, host.clean + 4096, sizeof buf);
+    h->ops->release(h);
 }
 
 int main(void)
@@ -478,6 +582,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_racing_readers_of_corrupt_blob_are_eio, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_random_reads_fetch_little, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verified_version_is_read_again_for_free, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_new_open_after_mismatch_reads_the_mended_blob, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_small_version_is_checked_before_serving, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_cut_body_is_eio_not_a_short_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_url_is_resolved_once, setup, teardown),
     };
