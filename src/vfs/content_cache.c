@@ -547,6 +547,7 @@ int content_cache_get(struct content_cache *cc, const char *key, uint64_t size, 
     }
     e->refs++;
     e->used_at = (int64_t)time(NULL);
+    e->dirty = true; /* the sidecar's "used", for eviction after a remount, is rewritten at close */
     note_path(e, path);
     *out = e;
     *gen = e->gen;
