@@ -376,6 +376,25 @@ static void take_up(struct content_cache *cc)
         log_info("content cache: %zu versions (%" PRIu64 " bytes) kept from before", n, cc->used);
 }
 
+/* mkdir -p with mode 0700: cache_dir's default ($XDG_CACHE_HOME/vrcfs) may not exist yet. */
+static int make_path(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 struct content_cache *content_cache_open(const char *cache_dir, uint64_t limit,
                                          struct buf_pool *pool, cc_dropped_fn dropped, void *arg)
 {
@@ -387,14 +406,7 @@ struct content_cache *content_cache_open(const char *cache_dir, uint64_t limit,
         errno = ENOMEM;
         return NULL;
     }
-    if (mkdir(cache_dir, 0700) != 0 && errno != EEXIST) {
-        int saved = errno;
-        free(cc->dir);
-        free(cc);
-        errno = saved;
-        return NULL;
-    }
-    if (mkdir(cc->dir, 0700) != 0 && errno != EEXIST) {
+    if (make_path(cc->dir) != 0) {
         int saved = errno;
         free(cc->dir);
         free(cc);
@@ -818,28 +830,31 @@ static void settle(struct cc_entry *e, uint64_t gen, const unsigned char *got)
         save(e);
         return;
     }
+    /* The kernel is told to drop its pages first: until the reset below, readers of this
+     * generation wait for the verdict, so no page is served in between. */
     char *paths[PATHS_MAX] = {0};
-    pthread_mutex_lock(&e->save_lock); /* no save may write the old ranges back */
     pthread_mutex_lock(&cc->lock);
-    if (e->gen == gen) {
-        cc->mismatches++;
-        reset_data(cc, e);
-        for (int i = 0; i < PATHS_MAX; i++)
-            paths[i] = e->paths[i] ? strdup(e->paths[i]) : NULL;
-    }
-    pthread_cond_broadcast(&e->cond);
+    for (int i = 0; i < PATHS_MAX && e->gen == gen; i++)
+        paths[i] = e->paths[i] ? strdup(e->paths[i]) : NULL;
     pthread_mutex_unlock(&cc->lock);
-    pthread_mutex_unlock(&e->save_lock);
-    if (!paths[0])
-        return;
-    log_error("%s: the data does not match its md5 (%s); the cached copy is dropped and reads "
-              "fail with EIO until a new download checks out",
-              paths[0], e->md5_b64);
+    if (paths[0])
+        log_error("%s: the data does not match its md5 (%s); the cached copy is dropped and "
+                  "reads fail with EIO until a new download checks out",
+                  paths[0], e->md5_b64);
     for (int i = 0; i < PATHS_MAX && paths[i]; i++) {
         if (cc->dropped)
             cc->dropped(cc->dropped_arg, paths[i]);
         free(paths[i]);
     }
+    pthread_mutex_lock(&e->save_lock); /* no save may write the old ranges back */
+    pthread_mutex_lock(&cc->lock);
+    if (e->gen == gen) {
+        cc->mismatches++;
+        reset_data(cc, e);
+    }
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&cc->lock);
+    pthread_mutex_unlock(&e->save_lock);
 }
 
 static void *hasher_main(void *arg)

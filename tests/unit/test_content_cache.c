@@ -275,6 +275,22 @@ static void test_lru_eviction_within_the_shared_budget(void **state)
     content_cache_close(cc);
 }
 
+/* cache_dir need not exist (its default is under $XDG_CACHE_HOME): it is made, parents too. */
+static void test_cache_dir_is_made(void **state)
+{
+    (void)state;
+    char nested[128];
+    snprintf(nested, sizeof nested, "%s/not/yet", dir);
+    struct content_cache *cc = content_cache_open(nested, 64 * MiB, pool, NULL, NULL);
+    assert_non_null(cc);
+    content_cache_close(cc);
+    char content[160];
+    snprintf(content, sizeof content, "%s/content", nested);
+    struct stat st;
+    assert_int_equal(stat(content, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_recorded_bytes_come_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lru_eviction_within_the_shared_budget, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cache_dir_is_made, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
