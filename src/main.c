@@ -55,19 +55,13 @@ static int mount_command(struct fuse_args *args, struct vrcfs_options *o, const 
     struct http_client *http = command_open_session(o, &s);
     if (!http)
         return 1;
-    if (strcmp(s.service, SESSION_SERVICE_VRCHAT) != 0) {
-        /* The session checks out, but the tree has no subtrees for this service yet. */
-        fprintf(stderr, "vrcfs: this vrcfs cannot mount a %s account yet\n", s.service);
-        http_client_free(http);
-        session_clear(&s);
-        return 1;
-    }
     char *cache_dir = o->cache_dir ? strdup(o->cache_dir) : default_cache_dir();
     struct vfs_config cfg = {
         .cache_ttl = o->cache_ttl,
         .cache_entries = (size_t)o->cache_entries,
         .cache_dir = cache_dir,
         .cache_size = (uint64_t)o->cache_size,
+        .service = s.service,
         .part_size = (uint64_t)o->multipart_part_mib * 1024 * 1024,
         .user_id = s.user_id,
         .uid = o->uid,

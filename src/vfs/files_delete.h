@@ -6,8 +6,9 @@
  * of the deleted subtree is then held as a tombstone (tombstones.h) for a short while, so that
  * `rm -r` and `find -delete`, which read the names before removing them, finish cleanly. The
  * other names (latest, the alias, by-tag links) are views: removing one of a
- * live File is refused with a log line saying what to remove instead. files_subtree.c calls these for
- * paths under /files that are not local names of this mount. All return 0 or a negative errno. */
+ * live File is refused with a log line saying what to remove instead. files_subtree.c calls these
+ * for paths under /files that are not local names of this mount. All return 0 or a negative errno.
+ */
 #ifndef VRCFS_FILES_DELETE_H
 #define VRCFS_FILES_DELETE_H
 

@@ -5,6 +5,7 @@
 #include "vfs/files_subtree.h"
 #include "vfs/instances_tree.h"
 #include "vfs/meta_tree.h"
+#include "vfs/sharedcloud_tree.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 
 static const struct service services[] = {
     {"vrchat", {&files_subtree, &instances_subtree, &meta_subtree}},
+    {"sharedcloud", {&sharedcloud_subtree, &meta_subtree}},
 };
 
 const struct service *services_find(const char *name)
@@ -47,4 +49,12 @@ int services_parse(const struct service *s, const char *path, struct vfs_path *o
         }
     }
     return len > NAME_MAX ? -ENAMETOOLONG : -ENOENT;
+}
+
+void **subtree_state(struct vfs *v, const struct subtree_ops *t)
+{
+    size_t i = 0;
+    while (i < SERVICE_SUBTREES_MAX - 1 && v->service->subtrees[i] != t)
+        i++;
+    return &v->states[i];
 }

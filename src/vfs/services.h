@@ -5,7 +5,7 @@
 
 #include "vfs/subtree.h"
 
-#define SERVICE_SUBTREES_MAX 8
+#define SERVICE_SUBTREES_MAX VFS_SUBTREES_MAX
 
 struct service {
     const char *name;

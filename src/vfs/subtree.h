@@ -63,4 +63,8 @@ struct subtree_ops {
     int (*removexattr)(struct vfs *v, const struct vfs_path *p, const char *name);
 };
 
+/* Where subtree t (one of the mounted service's) keeps its own state in v: NULL until its init
+ * puts something there. */
+void **subtree_state(struct vfs *v, const struct subtree_ops *t);
+
 #endif

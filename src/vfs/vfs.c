@@ -39,7 +39,11 @@ static struct vfs *vfs_new(const struct vfs_config *cfg, struct http_client *htt
     v->gid = cfg->gid >= 0 ? (gid_t)cfg->gid : getgid();
     v->umask = cfg->umask & 0777;
     v->mount_time = time(NULL);
-    v->service = services_find("vrchat");
+    v->service = services_find(cfg->service ? cfg->service : "vrchat");
+    if (!v->service) {
+        free(v);
+        return NULL;
+    }
     double neg = cfg->cache_ttl < NEGATIVE_TTL_MAX ? cfg->cache_ttl : NEGATIVE_TTL_MAX;
     v->cache = cache_new(cfg->cache_entries, cfg->cache_ttl, neg);
     v->pool = buf_pool_new(VFS_POOL_BYTES, VFS_POOL_RESERVE);

@@ -15,6 +15,7 @@ struct vfs_config {
     const char *cache_dir; /* the content cache and the staging of uploads */
     uint64_t cache_size;   /* bytes the two may hold together */
     uint64_t part_size;    /* multipart part size */
+    const char *service;   /* services.c's name ("vrchat", "sharedcloud"); NULL: vrchat */
     const char *user_id;   /* the logged-in user */
     long uid, gid;         /* owner shown for everything; -1: the mounting user */
     mode_t umask;          /* masks the modes shown */

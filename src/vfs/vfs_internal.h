@@ -25,6 +25,9 @@
  * read_ahead_kb where vrcfs may set it). */
 #define VFS_READAHEAD_KB 1024
 
+/* The most top-level directories a service may have. */
+#define VFS_SUBTREES_MAX 8
+
 struct files_write_state;
 struct instances_state;
 struct inode_state;
@@ -59,6 +62,7 @@ struct vfs {
     struct instances_state *instances; /* instances_tree.c */
     struct buf_pool *pool;             /* transfer windows and READ replies: the memory budget */
     struct content_cache *content;     /* version data on disk (blob_reader.c) */
+    void *states[VFS_SUBTREES_MAX];    /* any other subtree's own (subtree_state) */
 };
 
 /* The kernel drops the listings it keeps of the directory at path and of those below it, now

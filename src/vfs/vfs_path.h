@@ -7,26 +7,28 @@
 #include <limits.h>
 
 enum vfs_path_kind {
-    VP_ROOT,          /* /                                   */
-    VP_FILES,         /* /files                              */
-    VP_FILES_NAME,    /* /files/<name> where name is not a fileId nor "by-tag" (new File or its
-                         symlink) */
-    VP_BY_TAG,        /* /files/by-tag                       */
-    VP_TAG_DIR,       /* /files/by-tag/<tag>                 */
-    VP_TAG_LINK,      /* /files/by-tag/<tag>/<fileId>        */
-    VP_TAG_NAME,      /* /files/by-tag/<tag>/<name> where name is not a fileId (a new File with
-                         that tag, or its symlink) */
-    VP_FILE_DIR,      /* /files/<fileId>                     */
-    VP_FILE_JSON,     /* /files/<fileId>/file.json           */
-    VP_FILE_LATEST,   /* /files/<fileId>/latest              */
-    VP_FILE_NAME,     /* /files/<fileId>/<other name>: the alias or a temp file */
-    VP_VERSION_DIR,   /* /files/<fileId>/<N>                 */
-    VP_VERSION_DATA,  /* /files/<fileId>/<N>/{file,signature,delta} */
+    VP_ROOT,         /* /                                   */
+    VP_FILES,        /* /files                              */
+    VP_FILES_NAME,   /* /files/<name> where name is not a fileId nor "by-tag" (new File or its
+                        symlink) */
+    VP_BY_TAG,       /* /files/by-tag                       */
+    VP_TAG_DIR,      /* /files/by-tag/<tag>                 */
+    VP_TAG_LINK,     /* /files/by-tag/<tag>/<fileId>        */
+    VP_TAG_NAME,     /* /files/by-tag/<tag>/<name> where name is not a fileId (a new File with
+                        that tag, or its symlink) */
+    VP_FILE_DIR,     /* /files/<fileId>                     */
+    VP_FILE_JSON,    /* /files/<fileId>/file.json           */
+    VP_FILE_LATEST,  /* /files/<fileId>/latest              */
+    VP_FILE_NAME,    /* /files/<fileId>/<other name>: the alias or a temp file */
+    VP_VERSION_DIR,  /* /files/<fileId>/<N>                 */
+    VP_VERSION_DATA, /* /files/<fileId>/<N>/{file,signature,delta} */
+    /* /instances of either service: VRChat's (instances_tree.c) or sharedcloud's
+     * (sharedcloud_tree.c), whose parse chooses these kinds the same way. */
     VP_INSTANCES,     /* /instances                          */
-    VP_INSTANCE_JSON, /* /instances/<worldId>:<instanceId>.json (valid location) */
+    VP_INSTANCE_JSON, /* /instances/<id>.json: a valid location (VRChat), a uuid (sharedcloud) */
     VP_INSTANCE_NAME, /* /instances/<name>: anything else (a new instance request or its symlink) */
-    VP_SHORT_DIR,     /* /instances/s                        */
-    VP_SHORT_LINK,    /* /instances/s/<shortName>            */
+    VP_SHORT_DIR,     /* the links by another name: /instances/s (VRChat), /instances/by-name */
+    VP_SHORT_LINK,    /* /instances/s/<shortName>, /instances/by-name/<name> */
     VP_META_DIR,      /* /.vrcfs                             */
     VP_STATS,         /* /.vrcfs/stats.json                  */
 };
@@ -43,7 +45,7 @@ struct vfs_path {
     char tag[64];                 /* VP_TAG_DIR, VP_TAG_LINK, VP_TAG_NAME */
     char name[NAME_MAX + 1];      /* VP_FILES_NAME, VP_FILE_NAME, VP_TAG_NAME, VP_INSTANCE_NAME,
                                      VP_SHORT_LINK;
-                                     VP_INSTANCE_JSON: the location (without ".json") */
+                                     VP_INSTANCE_JSON: the location or uuid (without ".json") */
     const char *path;             /* the path parsed, as the caller gave it (services_parse) */
 };
 
