@@ -40,6 +40,7 @@ struct http_transfer {
     const struct http_request *req;
     struct http_response *resp;
     size_t cap;
+    size_t body_alloc; /* bytes allocated at resp->body when it owns it */
     bool overflow;
     uint64_t upload_done;
     long retry_after_s;
@@ -279,12 +280,16 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
         t->overflow = true;
         return 0;
     }
-    if (r->owns_body) {
-        size_t want = r->body_len + len + 1;
+    if (r->owns_body && r->body_len + len + 1 > t->body_alloc) {
+        /* Doubling: growing by each chunk copied a 12 MB answer hundreds of times. */
+        size_t want = t->body_alloc ? t->body_alloc : 16384;
+        while (want < r->body_len + len + 1)
+            want *= 2;
         char *grown = realloc(r->body, want);
         if (!grown)
             return 0;
         r->body = grown;
+        t->body_alloc = want;
     }
     memcpy(r->body + r->body_len, data, len);
     r->body_len += len;
