@@ -23,7 +23,7 @@ python3 - "$T/page.json" "$T/hostile-page.json" <<'PY'
 import json, sys
 page = json.load(open(sys.argv[1]))
 ver = lambda size: ('{"version":1,"status":"complete","created_at":"2024-05-01T12:00:00.000Z",'
-                    '"file":{"category":"simple","md5":"","sizeInBytes":%s,"status":"complete"}}'
+                    '"file":{"category":"simple","md5":"AAAAAAAAAAAAAAAAAAAAAA==","sizeInBytes":%s,"status":"complete"}}'
                     % size)
 extra = [
     '{"id":"file_evil/../../etc","name":"slash","extension":".bin","versions":[%s]}' % ver(1),
