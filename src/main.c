@@ -33,6 +33,7 @@ static void usage(void)
            "    rate=N             API requests per minute (default 60)\n"
            "    retries=N          retries of a transient failure (default 4)\n"
            "    part_size_mib=N    multipart upload part size (default 16, at least 5)\n"
+           "    log_file=FILE      also append the log there (default: syslog, stderr with -f)\n"
            "    uid=N, gid=N       owner shown for every file (default: the mounting user)\n"
            "    umask=OCTAL        masks the modes shown (e.g. 027)\n"
            "plus the FUSE mount options: allow_other, default_permissions, ro, ...\n",
@@ -98,6 +99,12 @@ int main(int argc, char **argv)
     }
     if (o.debug)
         log_set_level(LOG_LVL_DEBUG);
+    /* Opened before the mount daemonizes, so that a relative path means what it says. */
+    int err = o.log_file ? log_open_file(o.log_file) : 0;
+    if (err) {
+        fprintf(stderr, "vrcfs: cannot open log_file %s: %s\n", o.log_file, strerror(-err));
+        goto out;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (strcmp(words[0], "login") == 0 && nwords == 1)
         rc = command_login(&o);

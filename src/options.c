@@ -38,6 +38,7 @@ static const struct fuse_opt option_table[] = {
     VRCFS_OPT("contact=%s", contact),
     VRCFS_OPT("session=%s", session),
     VRCFS_OPT("cache_dir=%s", cache_dir),
+    VRCFS_OPT("log_file=%s", log_file),
     VRCFS_OPT("cache_ttl=%lf", cache_ttl),
     VRCFS_OPT("cache_entries=%d", cache_entries),
     VRCFS_OPT("rate=%d", rate),
@@ -163,4 +164,5 @@ void options_free(struct vrcfs_options *o)
     free(o->contact);
     free(o->session);
     free(o->cache_dir);
+    free(o->log_file);
 }

@@ -11,6 +11,7 @@ struct vrcfs_options {
     char *contact;
     char *session;
     char *cache_dir;
+    char *log_file;
     double cache_ttl;
     int cache_entries;
     long long cache_size;

@@ -1278,7 +1278,8 @@ int files_write_unlink(struct vfs *v, const struct vfs_path *p)
     struct stage *s = find_stage(w, dir, p->name);
     if (s && s->slot) {
         pthread_mutex_unlock(&w->lock);
-        return -EBUSY; /* its upload is running */
+        log_reason("its upload is running");
+        return -EBUSY;
     }
     if (s) {
         char where[PATH_MAX];

@@ -106,14 +106,47 @@ static struct vfs *vfs_of(fuse_req_t req)
     return fuse_req_userdata(req);
 }
 
-static void count_op(fuse_req_t req, enum op_kind k)
+/* The request this thread serves, for the line that explains a refusal (reply_errno). */
+struct current_op {
+    const char *op;
+    fuse_ino_t ino;
+    const char *name;
+};
+static __thread struct current_op current_op;
+
+/* Counts the request for stats.json and remembers what it is about: op on name under ino (name
+ * may be NULL: ino itself). */
+static void begin_op(fuse_req_t req, enum op_kind k, const char *op, fuse_ino_t ino,
+                     const char *name)
 {
     atomic_fetch_add_explicit(&vfs_of(req)->inodes->ops[k], 1, memory_order_relaxed);
+    current_op = (struct current_op){op, ino, name};
+    log_reason_begin();
 }
 
+/* Errors that answer a question ("is there such a name?") rather than refuse something: they
+ * go unlogged unless a reason was given, as does a close that failed for no stated reason (a
+ * shell closes its copy of a redirected descriptor before anything is written). */
+static bool is_answer(int err)
+{
+    return err == ENOENT || err == ENODATA || err == ERANGE || err == ENOSYS || err == ENOTDIR ||
+           err == EISDIR || err == EEXIST || err == ENOTEMPTY || err == ENOTSUP || err == EINTR ||
+           err == ENAMETOOLONG || err == ELOOP;
+}
+
+/* Every refusal says why (CONTRACT 5): one line with the operation, the path, the errno and
+ * the reason the module gave or logged while serving this request. */
 static void reply_errno(fuse_req_t req, int err)
 {
-    fuse_reply_err(req, err < 0 ? -err : err);
+    err = err < 0 ? -err : err;
+    const char *why = log_reason_last();
+    if (err && (why || (!is_answer(err) && strcmp(current_op.op, "close") != 0))) {
+        char *path = nodes_path(vfs_of(req)->inodes->nodes, current_op.ino, current_op.name);
+        log_info("%s %s: %s%s%s", current_op.op, path ? path : "(a removed file)", strerror(err),
+                 why ? ": " : "", why ? why : "");
+        free(path);
+    }
+    fuse_reply_err(req, err);
 }
 
 /* The node's path with name appended (name may be NULL); replies ENOENT and returns NULL when
@@ -160,7 +193,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    count_op(req, OP_LOOKUP);
+    begin_op(req, OP_LOOKUP, "lookup", parent, name);
     struct vfs *v = vfs_of(req);
     char *path = path_or_reply(req, parent, name);
     if (!path)
@@ -246,7 +279,7 @@ static void reply_attr(fuse_req_t req, fuse_ino_t ino, struct stat *st, const ch
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    count_op(req, OP_GETATTR);
+    begin_op(req, OP_GETATTR, "stat", ino, NULL);
     struct vfs *v = vfs_of(req);
     char *path = nodes_path(v->inodes->nodes, ino, NULL);
     struct stat st;
@@ -266,7 +299,7 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "setattr", ino, NULL);
     struct vfs *v = vfs_of(req);
     char *path = nodes_path(v->inodes->nodes, ino, NULL);
     if (!path && !fi) {
@@ -290,7 +323,7 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 
 static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "readlink", ino, NULL);
     char *path = path_or_reply(req, ino, NULL);
     if (!path)
         return;
@@ -305,7 +338,7 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 
 static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "mkdir", parent, name);
     (void)mode;
     struct vfs *v = vfs_of(req);
     char *path = path_or_reply(req, parent, name);
@@ -338,20 +371,20 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "unlink", parent, name);
     remove_name(req, parent, name, fs_unlink);
 }
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "rmdir", parent, name);
     remove_name(req, parent, name, fs_rmdir);
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
                       const char *newname, unsigned int flags)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "rename", parent, name);
     struct vfs *v = vfs_of(req);
     char *from = path_or_reply(req, parent, name);
     if (!from)
@@ -370,7 +403,7 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    count_op(req, OP_OPEN);
+    begin_op(req, OP_OPEN, "open", ino, NULL);
     struct vfs *v = vfs_of(req);
     char *path = path_or_reply(req, ino, NULL);
     if (!path)
@@ -393,7 +426,7 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                       struct fuse_file_info *fi)
 {
-    count_op(req, OP_OPEN);
+    begin_op(req, OP_OPEN, "create", parent, name);
     struct vfs *v = vfs_of(req);
     char *path = path_or_reply(req, parent, name);
     if (!path)
@@ -412,7 +445,7 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
-    count_op(req, OP_READ);
+    begin_op(req, OP_READ, "read", ino, NULL);
     (void)ino;
     /* The reply is built in a buffer of the mount's pool (buf_pool.h), which keeps returned
      * buffers for the next reads and bounds their number. */
@@ -433,7 +466,7 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-    count_op(req, OP_WRITE);
+    begin_op(req, OP_WRITE, "write", ino, NULL);
     (void)ino;
     int n = fs_write(fi, buf, size, off);
     if (n < 0)
@@ -444,14 +477,14 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "close", ino, NULL);
     (void)ino;
     reply_errno(req, fs_flush(fi));
 }
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "release", ino, NULL);
     (void)ino;
     fs_release(fi);
     fuse_reply_err(req, 0);
@@ -459,7 +492,7 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "fsync", ino, NULL);
     (void)ino;
     (void)datasync;
     reply_errno(req, fs_fsync(fi));
@@ -472,7 +505,7 @@ static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
  * kept. READDIR never needs a handle: listings are kept by node (struct listing). */
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    count_op(req, OP_OPEN);
+    begin_op(req, OP_OPEN, "opendir", ino, NULL);
     (void)ino;
     if (vfs_of(req)->inodes->keeps_listings) {
         fuse_reply_err(req, ENOSYS);
@@ -630,7 +663,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi)
 {
-    count_op(req, OP_READDIR);
+    begin_op(req, OP_READDIR, "readdir", ino, NULL);
     (void)fi;
     readdir_common(req, ino, size, off, false);
 }
@@ -638,7 +671,7 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                            struct fuse_file_info *fi)
 {
-    count_op(req, OP_READDIR);
+    begin_op(req, OP_READDIR, "readdir", ino, NULL);
     (void)fi;
     readdir_common(req, ino, size, off, true);
 }
@@ -660,14 +693,14 @@ static void forget_one(struct inode_state *s, uint64_t ino, uint64_t n)
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "forget", ino, NULL);
     forget_one(vfs_of(req)->inodes, ino, nlookup);
     fuse_reply_none(req);
 }
 
 static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "forget", FUSE_ROOT_ID, NULL);
     for (size_t i = 0; i < count; i++)
         forget_one(vfs_of(req)->inodes, forgets[i].ino, forgets[i].nlookup);
     fuse_reply_none(req);
@@ -677,7 +710,7 @@ static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-    count_op(req, OP_OTHER);
+    begin_op(req, OP_OTHER, "statfs", ino, NULL);
     (void)ino;
     struct statvfs st;
     fs_statfs(vfs_of(req), &st);
@@ -687,7 +720,7 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
-    count_op(req, OP_XATTR);
+    begin_op(req, OP_XATTR, "setxattr", ino, NULL);
     char *path = path_or_reply(req, ino, NULL);
     if (!path)
         return;
@@ -718,19 +751,19 @@ static void reply_sized(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 
 static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-    count_op(req, OP_XATTR);
+    begin_op(req, OP_XATTR, "getxattr", ino, NULL);
     reply_sized(req, ino, name, size);
 }
 
 static void ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-    count_op(req, OP_XATTR);
+    begin_op(req, OP_XATTR, "listxattr", ino, NULL);
     reply_sized(req, ino, NULL, size);
 }
 
 static void ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-    count_op(req, OP_XATTR);
+    begin_op(req, OP_XATTR, "removexattr", ino, NULL);
     char *path = path_or_reply(req, ino, NULL);
     if (!path)
         return;

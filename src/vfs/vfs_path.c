@@ -258,6 +258,10 @@ static int parse_meta(const struct comps *cs, struct vfs_path *out)
         out->kind = VP_META_DIR;
         return 0;
     }
+    if (cs->n == 2 && comp_is(&cs->c[1], "log")) {
+        out->kind = VP_LOG;
+        return 0;
+    }
     if (cs->n == 2 && comp_is(&cs->c[1], "stats.json")) {
         out->kind = VP_STATS;
         return 0;

@@ -31,6 +31,7 @@ enum vfs_path_kind {
     VP_SHORT_LINK,    /* /instances/s/<shortName>, /instances/by-name/<name> */
     VP_META_DIR,      /* /.vrcfs                             */
     VP_STATS,         /* /.vrcfs/stats.json                  */
+    VP_LOG,           /* /.vrcfs/log                         */
 };
 
 enum vfs_data_type { VD_FILE, VD_SIGNATURE, VD_DELTA };

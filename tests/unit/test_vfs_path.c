@@ -61,6 +61,7 @@ static void test_top_level_dirs(void **state)
     assert_int_equal(parse_ok("/instances").kind, VP_INSTANCES);
     assert_int_equal(parse_ok("/.vrcfs").kind, VP_META_DIR);
     assert_int_equal(parse_ok("/.vrcfs/stats.json").kind, VP_STATS);
+    assert_int_equal(parse_ok("/.vrcfs/log").kind, VP_LOG);
 }
 
 static void test_unknown_top_level_is_enoent(void **state)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# What a person sees of a mount (CONTRACT.md 1 and 5): /.vrcfs/log and log_file explain every
+# refusal with its path and reason (EBUSY, EINVAL from bad instance JSON, ENOSPC).
+. "$(dirname "$0")/lib.sh"
+
+emu_start --files 2 --versions 2 --size 3000
+vrcfs_login >/dev/null || die "login failed"
+OPTS="rate=6000,log_file=$T/file.log"
+vrcfs_mount -o "$OPTS"
+LOG=$MNT/.vrcfs/log
+remount() {
+    vrcfs_unmount || say "vrcfs exited with an error at unmount"
+    vrcfs_mount -o "$1"
+}
+
+# --- /.vrcfs/log: the mount's own lines, readable with ordinary tools --------------------------
+check "/.vrcfs lists log" bash -c "ls -a '$MNT/.vrcfs' | grep -qx log"
+check "cat shows the mount line" grep -q "info: mounted $API at $MNT" "$LOG"
+check "stat gives it a size" test "$(stat -c %s "$LOG")" -gt 0
+check_eq "tail -n 1 reads its last line" "$(tail -n 1 "$LOG")" "$(cat "$LOG" | tail -n 1)"
+check "log_file has the same line" grep -q "info: mounted $API at $MNT" "$T/file.log"
+
+FID=$(ls "$MNT/files" | grep '^file_' | head -1)
+[ -n "$FID" ] || die "no File listed"
+
+# --- EBUSY: an older version cannot be deleted ------------------------------------------------
+check_errno "rmdir of an older version is EBUSY" "Device or resource busy" rmdir "$MNT/files/$FID/1"
+check "the log names the path and why" \
+    grep -q "rmdir /files/$FID/1: Device or resource busy: VRChat deletes only the newest version" "$LOG"
+check "so does log_file" grep -q "rmdir /files/$FID/1: Device or resource busy" "$T/file.log"
+
+# --- EINVAL: bad instance JSON ----------------------------------------------------------------
+check_errno "bad JSON for an instance is EINVAL" "Invalid argument" \
+    python3 -c "import sys; f = open(sys.argv[1], 'w'); f.write('{\"worldId\": '); f.close()" \
+    "$MNT/instances/broken.json"
+check "the log names the file and why" \
+    grep -Eq "close /instances/broken.json: Invalid argument: .*broken.json is not a CreateInstanceRequest" "$LOG"
+check "touch of an instance name (nothing to send) is no refusal line" \
+    bash -c "! touch '$MNT/instances/empty.json' 2>/dev/null && ! grep -q 'close /instances/empty.json' '$LOG'"
+
+# --- ENOSPC: staging past cache_size ----------------------------------------------------------
+remount "$OPTS,cache_size=1M"
+ALIAS=$(ls "$MNT/files/$FID" | grep -v -e '^[0-9]*$' -e '^latest$' -e '^file.json$' | head -1)
+head -c $((2 << 20)) /dev/urandom >"$T/2m"
+check_errno "a write past cache_size is ENOSPC" "No space left on device" \
+    cp "$T/2m" "$MNT/files/$FID/$ALIAS"
+check "the log names the file and why" \
+    grep -Eq "write /files/$FID/$ALIAS: No space left on device: staging: .*cache_size" "$LOG"
+
+# --- lookups of names that do not exist are answers, not refusals -----------------------------
+ls "$MNT/files/file_00000000-0000-0000-0000-000000000000" >/dev/null 2>&1
+check "a missing name logs nothing" bash -c "! grep -q 'file_00000000-0000-0000-0000-000000000000' '$LOG'"
+
+finish
