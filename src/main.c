@@ -36,7 +36,9 @@ static void usage(void)
            "    log_file=FILE      also append the log there (default: syslog, stderr with -f)\n"
            "    uid=N, gid=N       owner shown for every file (default: the mounting user)\n"
            "    umask=OCTAL        masks the modes shown (e.g. 027)\n"
-           "plus the FUSE mount options: allow_other, default_permissions, ro, ...\n",
+           "plus the FUSE mount options: allow_other, default_permissions, ro, ...\n"
+           "\n"
+           "The manual, man vrcfs, says more: the tree, writing, deleting, errors, examples.\n",
            VRCFS_DEFAULT_API_URL, SHAREDCLOUD_DEFAULT_ORIGIN);
 }
 

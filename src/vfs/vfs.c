@@ -2,6 +2,7 @@
 #include "vfs/vfs.h"
 
 #include "log.h"
+#include "notify.h"
 #include "vfs/blob_reader.h"
 #include "vfs/buf_pool.h"
 #include "vfs/content_cache.h"
@@ -10,6 +11,7 @@
 #include "vfs/vfs_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -189,6 +191,10 @@ int vfs_run(struct fuse_args *args, const struct vfs_config *cfg, struct http_cl
         goto out_signals;
     }
     log_info("mounted %s at %s", http_client_api_url(http), opts.mountpoint);
+    char status[PATH_MAX + 16];
+    snprintf(status, sizeof status, "mounted at %s", opts.mountpoint);
+    if ((err = notify_ready(status)) != 0)
+        log_warn("cannot tell the service manager the mount is ready: %s", strerror(-err));
     struct fuse_loop_config loop = {.clone_fd = 0, .max_idle_threads = 16};
     rc = (opts.singlethread ? fuse_session_loop(se) : fuse_session_loop_mt(se, &loop)) == 0 ? 0 : 1;
 out_signals:

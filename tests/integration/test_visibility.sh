@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
 # What a person sees of a mount (CONTRACT.md 1 and 5): /.vrcfs/log and log_file explain every
-# refusal with its path and reason (EBUSY, EINVAL from bad instance JSON, ENOSPC).
+# refusal with its path and reason (EBUSY, EINVAL from bad instance JSON, ENOSPC); a service
+# manager hears READY=1 on $NOTIFY_SOCKET once the mount is up.
 . "$(dirname "$0")/lib.sh"
 
 emu_start --files 2 --versions 2 --size 3000
 vrcfs_login >/dev/null || die "login failed"
 OPTS="rate=6000,log_file=$T/file.log"
-vrcfs_mount -o "$OPTS"
+
+# --- Type=notify: READY=1 once mounted --------------------------------------------------------
+# The listener notes whether the mount point was a mount when the datagram came.
+python3 - "$T/notify.sock" "$MNT" >"$T/notify.out" 2>&1 <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+msg = s.recv(4096).decode()
+print("mounted" if os.path.ismount(sys.argv[2]) else "not mounted")
+print(msg)
+PY
+LISTENER=$!
+for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
+NOTIFY_SOCKET=$T/notify.sock vrcfs_mount -o "$OPTS"
+wait "$LISTENER"
+check "the service manager hears READY=1" grep -qx "READY=1" "$T/notify.out"
+check "only once the mount is up" grep -qx "mounted" "$T/notify.out"
+check "with the mount point in STATUS" grep -qx "STATUS=mounted at $MNT" "$T/notify.out"
 LOG=$MNT/.vrcfs/log
 remount() {
     vrcfs_unmount || say "vrcfs exited with an error at unmount"
@@ -20,8 +39,9 @@ check "stat gives it a size" test "$(stat -c %s "$LOG")" -gt 0
 check_eq "tail -n 1 reads its last line" "$(tail -n 1 "$LOG")" "$(cat "$LOG" | tail -n 1)"
 check "log_file has the same line" grep -q "info: mounted $API at $MNT" "$T/file.log"
 
-FID=$(ls "$MNT/files" | grep '^file_' | head -1)
-[ -n "$FID" ] || die "no File listed"
+# A File with two versions: the first is the older one.
+FID=$(basename "$(dirname "$(ls -d "$MNT"/files/file_*/2 | head -1)")")
+[ -n "$FID" ] || die "no File with two versions listed"
 
 # --- EBUSY: an older version cannot be deleted ------------------------------------------------
 check_errno "rmdir of an older version is EBUSY" "Device or resource busy" rmdir "$MNT/files/$FID/1"
