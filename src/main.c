@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "log.h"
 #include "options.h"
+#include "session_watch.h"
 #include "remote/sharedcloud_api.h"
 #include "vfs/vfs.h"
 
@@ -73,7 +74,9 @@ static int mount_command(struct fuse_args *args, struct vrcfs_options *o, const 
         .foreground = o->foreground,
     };
     fuse_opt_add_arg(args, mountpoint);
+    struct session_watch *watch = session_watch_new(http, o->session, &s);
     int rc = vfs_run(args, &cfg, http);
+    session_watch_free(http, watch);
     http_client_free(http);
     session_clear(&s);
     free(cache_dir);

@@ -29,6 +29,13 @@ struct http_client {
     pthread_mutex_t cookie_lock;
     char *cookie;        /* "auth=...; twoFactorAuth=..." or NULL */
     char *authorization; /* "Authorization: Token ..." or NULL; under cookie_lock */
+    unsigned cred_gen;   /* counts changes of cookie or authorization; under cookie_lock */
+    /* A 401 asks renew for new credentials (http_client_on_unauthorized), one thread at a time. */
+    pthread_mutex_t renew_lock;
+    http_renew_fn *renew;
+    void *renew_arg;
+    bool expired_said; /* "the session has expired" was logged for expired_gen */
+    unsigned expired_gen;
     struct pacer pacer;
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
@@ -88,6 +95,7 @@ struct http_client *http_client_new(const struct http_config *cfg)
     c->cfg.api_url = c->api_url;
     snprintf(c->user_agent, ua_len, "vrcfs/%s %s", VRCFS_VERSION, cfg->contact);
     pthread_mutex_init(&c->cookie_lock, NULL);
+    pthread_mutex_init(&c->renew_lock, NULL);
     pacer_init(&c->pacer, cfg->rate_per_min);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&c->share_locks[i], NULL);
@@ -115,6 +123,7 @@ void http_client_free(struct http_client *c)
         pthread_mutex_destroy(&c->share_locks[i]);
     pacer_destroy(&c->pacer);
     pthread_mutex_destroy(&c->cookie_lock);
+    pthread_mutex_destroy(&c->renew_lock);
     free(c->cookie);
     free(c->authorization);
     free(c->user_agent);
@@ -136,6 +145,7 @@ void http_client_set_cookies(struct http_client *c, const char *auth, const char
     pthread_mutex_lock(&c->cookie_lock);
     free(c->cookie);
     c->cookie = cookie;
+    c->cred_gen++;
     pthread_mutex_unlock(&c->cookie_lock);
 }
 
@@ -150,7 +160,45 @@ void http_client_set_authorization(struct http_client *c, const char *scheme,
         explicit_bzero(c->authorization, strlen(c->authorization));
     free(c->authorization);
     c->authorization = line;
+    c->cred_gen++;
     pthread_mutex_unlock(&c->cookie_lock);
+}
+
+void http_client_on_unauthorized(struct http_client *c, http_renew_fn *renew, void *arg)
+{
+    pthread_mutex_lock(&c->renew_lock);
+    c->renew = renew;
+    c->renew_arg = arg;
+    pthread_mutex_unlock(&c->renew_lock);
+}
+
+static unsigned cred_gen(struct http_client *c)
+{
+    pthread_mutex_lock(&c->cookie_lock);
+    unsigned gen = c->cred_gen;
+    pthread_mutex_unlock(&c->cookie_lock);
+    return gen;
+}
+
+/* After a 401 with the credentials of generation used: true when there are newer ones to try,
+ * put there by another thread or by the renew hook now. Otherwise says once per set of
+ * credentials that the session has expired. Only a client with a hook (a mount) does either. */
+static bool renew_credentials(struct http_client *c, unsigned used)
+{
+    pthread_mutex_lock(&c->renew_lock);
+    bool fresh = false;
+    if (c->renew) {
+        fresh = cred_gen(c) != used || c->renew(c->renew_arg, c);
+        unsigned now = cred_gen(c);
+        if (!fresh && (!c->expired_said || c->expired_gen != now)) {
+            log_warn("the session has expired: run vrcfs login (this mount takes up the new "
+                     "session by itself)");
+            c->expired_said = true;
+            c->expired_gen = now;
+        }
+    }
+    pthread_mutex_unlock(&c->renew_lock);
+    return fresh;
 }
 
 const char *http_client_api_url(const struct http_client *c)
@@ -555,6 +603,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
     resp->body = req->buf;
     t.cap = req->buf ? req->buf_cap : HTTP_MAX_BODY;
     int err = 0;
+    bool renewed = false; /* a 401 is tried again once, with new credentials only */
     for (int attempt = 0;; attempt++) {
         response_reset(resp);
         t.overflow = false;
@@ -566,10 +615,18 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
         t.error_len = 0;
         if (api)
             pacer_wait(&c->pacer);
+        unsigned gen = cred_gen(c);
         struct curl_slist *headers = setup_attempt(c, h, url, api, req, &t);
         CURLcode rc = curl_easy_perform(h);
         curl_slist_free_all(headers);
         err = finish_attempt(h, rc, endpoint, &t);
+        if (api && rc == CURLE_OK && resp->status == 401 && !req->basic_user && !renewed &&
+            renew_credentials(c, gen)) {
+            renewed = true;
+            api_stats_count_retry(resp->status);
+            log_info("%s: 401, tried again with the new session", endpoint);
+            continue;
+        }
         bool transient = rc != CURLE_OK ? !t.overflow && retry_curl_is_transient(rc, req->method)
                                         : retry_status_is_transient(resp->status, req->method);
         if (!transient || req->no_retry || attempt >= c->cfg.retries ||

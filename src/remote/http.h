@@ -69,6 +69,15 @@ void http_client_set_cookies(struct http_client *c, const char *auth, const char
 void http_client_set_authorization(struct http_client *c, const char *scheme,
                                    const char *credentials);
 
+/* Called after an API request met a 401 with the client's current credentials: true when it
+ * put new ones on c (http_client_set_cookies or _set_authorization), and the request is then
+ * tried once more. Never a password login: it may only take up credentials made elsewhere. */
+typedef bool http_renew_fn(void *arg, struct http_client *c);
+
+/* Lets a 401 ask renew for new credentials (a mount: the session file written by vrcfs login).
+ * With a hook, a 401 that finds none logs once "the session has expired: run vrcfs login". */
+void http_client_on_unauthorized(struct http_client *c, http_renew_fn *renew, void *arg);
+
 const char *http_client_api_url(const struct http_client *c);
 
 /* Performs req with retries. Returns 0 for a 2xx or 3xx answer, else a negative errno from

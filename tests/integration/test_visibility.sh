@@ -71,4 +71,22 @@ check "the log names the file and why" \
 ls "$MNT/files/file_00000000-0000-0000-0000-000000000000" >/dev/null 2>&1
 check "a missing name logs nothing" bash -c "! grep -q 'file_00000000-0000-0000-0000-000000000000' '$LOG'"
 
+# --- a session logged out elsewhere, then vrcfs login: the running mount takes it up ----------
+remount "$OPTS,cache_ttl=0" # every listing asks the server
+check "the mount lists /files" ls "$MNT/files"
+api_as_user PUT /logout >/dev/null
+log_mark
+check_errno "after a logout elsewhere, a listing is EACCES" "Permission denied" ls "$MNT/files"
+check_errno "and stays so" "Permission denied" ls "$MNT/files"
+check_eq "the log says once that the session has expired" 1 \
+    "$(grep -c "the session has expired: run vrcfs login" "$LOG")"
+check "and the refusal names the path" grep -q "readdir /files: Permission denied" "$LOG"
+check_eq "each refused listing asked once: no 401 loop" 2 "$(count_requests api GET '^/api/1/files$')"
+check_eq "and the mount logged in by itself never" 0 "$(count_requests api '*' '^/api/1/auth/user$')"
+vrcfs_login >/dev/null || die "login failed"
+check "after vrcfs login the same mount lists /files again" ls "$MNT/files"
+check "the log says it took up the new session" grep -q "took up the new session" "$LOG"
+check "a File's data reads" cmp "$MNT/files/$FID/2/file" "$(blob_path "$FID" 2)"
+check_eq "it is still the same mount process" 0 "$(kill -0 "$VRCFS_PID"; echo $?)"
+
 finish
