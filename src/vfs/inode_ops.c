@@ -135,15 +135,19 @@ static bool is_answer(int err)
 }
 
 /* Every refusal says why (CONTRACT 5): one line with the operation, the path, the errno and
- * the reason the module gave or logged while serving this request. */
+ * the reason the module gave or logged while serving this request, unless that line began with
+ * the path itself. */
 static void reply_errno(fuse_req_t req, int err)
 {
     err = err < 0 ? -err : err;
     const char *why = log_reason_last();
     if (err && (why || (!is_answer(err) && strcmp(current_op.op, "close") != 0))) {
         char *path = nodes_path(vfs_of(req)->inodes->nodes, current_op.ino, current_op.name);
-        log_info("%s %s: %s%s%s", current_op.op, path ? path : "(a removed file)", strerror(err),
-                 why ? ": " : "", why ? why : "");
+        /* A module that logged "path: reason" has said it all already. */
+        size_t n = path ? strlen(path) : 0;
+        if (!why || !path || strncmp(why, path, n) != 0 || why[n] != ':')
+            log_info("%s %s: %s%s%s", current_op.op, path ? path : "(a removed file)",
+                     strerror(err), why ? ": " : "", why ? why : "");
         free(path);
     }
     fuse_reply_err(req, err);
