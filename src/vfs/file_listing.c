@@ -1,4 +1,5 @@
 #include "vfs/file_listing.h"
+#include "vfs/str_hash.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -44,20 +45,10 @@ int file_listing_append(struct file_listing *l, const char *id)
     return l->ids[l->count++] ? 0 : -ENOMEM;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /* Open addressing over a power-of-two table at most half full: true when id was new. */
 static bool set_add(const char **slots, size_t mask, const char *id)
 {
-    for (size_t i = (size_t)fnv1a(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)str_hash(id) & mask;; i = (i + 1) & mask) {
         if (!slots[i]) {
             slots[i] = id;
             return true;

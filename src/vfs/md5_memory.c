@@ -1,6 +1,7 @@
 /* md5_memory: an open-addressing hash table of "fileId/version/kind" -> base64 md5 ("" for
  * none), under one mutex; it only grows, by the number of versions the mount has seen. */
 #include "vfs/md5_memory.h"
+#include "vfs/str_hash.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,16 +20,6 @@ struct md5_memory {
     struct slot *slots;
     size_t size, count; /* size a power of two, count <= size / 2 */
 };
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 struct md5_memory *md5_memory_new(void)
 {
@@ -59,7 +50,7 @@ void md5_memory_free(struct md5_memory *m)
 /* The slot of key, or the empty one where it would go. Lock held. */
 static struct slot *find(struct slot *slots, size_t size, const char *key)
 {
-    for (size_t i = (size_t)fnv1a(key) & (size - 1);; i = (i + 1) & (size - 1))
+    for (size_t i = (size_t)str_hash(key) & (size - 1);; i = (i + 1) & (size - 1))
         if (!slots[i].key || strcmp(slots[i].key, key) == 0)
             return &slots[i];
 }

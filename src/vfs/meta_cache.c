@@ -2,6 +2,7 @@
  * Entries taken out of the cache are collected on a local list and released after unlocking,
  * so that a value's unref may do real work (or even call back into the cache). */
 #include "vfs/meta_cache.h"
+#include "vfs/str_hash.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -36,16 +37,6 @@ struct meta_cache {
 };
 
 /* --- helpers that need no lock ----------------------------------------------------------- */
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 static double monotonic_now(void)
 {
@@ -83,7 +74,7 @@ static struct entry *entry_new(const char *key, void *value, const struct cache_
         free(e);
         return NULL;
     }
-    e->hash = fnv1a(key);
+    e->hash = str_hash(key);
     e->value = value;
     e->ops = ops;
     e->negative = negative;
@@ -286,7 +277,7 @@ enum cache_result cache_lookup(struct meta_cache *c, const char *key, void **val
 {
     struct entry *dead = NULL;
     enum cache_result r = CACHE_MISS;
-    uint64_t hash = fnv1a(key);
+    uint64_t hash = str_hash(key);
     pthread_mutex_lock(&c->lock);
     struct entry *e = *find_link(c, key, hash);
     if (e != NULL && c->now() >= e->expires)
@@ -303,7 +294,7 @@ enum cache_result cache_lookup(struct meta_cache *c, const char *key, void **val
 void cache_remove(struct meta_cache *c, const char *key)
 {
     struct entry *dead = NULL;
-    uint64_t hash = fnv1a(key);
+    uint64_t hash = str_hash(key);
     pthread_mutex_lock(&c->lock);
     struct entry *e = *find_link(c, key, hash);
     if (e != NULL)
