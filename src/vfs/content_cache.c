@@ -365,7 +365,8 @@ static void take_up(struct content_cache *cc)
     }
     closedir(d);
     /* Oldest first, each pushed to the front: the list ends up most recent first. */
-    qsort(found, n, sizeof *found, by_use);
+    if (n) /* found is NULL when nothing was kept: qsort's pointer must not be */
+        qsort(found, n, sizeof *found, by_use);
     for (size_t i = 0; i < n; i++) {
         list_push_front(cc, found[i]);
         cc->used += range_set_bytes(&found[i]->present);
