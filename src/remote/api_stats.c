@@ -23,6 +23,11 @@ static struct endpoint_count stats_endpoints[API_STATS_MAX_ENDPOINTS];
 static size_t stats_nendpoints;
 static atomic_uint_fast64_t stats_total, stats_bytes_down, stats_bytes_up, stats_retries,
     stats_rate_limited;
+static atomic_int stats_pacing;
+/* Under stats_lock. */
+static double stats_backoff_until, stats_expired_since;
+static long stats_backoff_status;
+static bool stats_expired;
 
 static const struct {
     const char *prefix;
@@ -116,6 +121,31 @@ void api_stats_count_retry(long status)
     atomic_fetch_add(&stats_retries, 1);
 }
 
+void api_stats_pacing(int delta)
+{
+    atomic_fetch_add(&stats_pacing, delta);
+}
+
+void api_stats_backoff(double until, long status)
+{
+    pthread_mutex_lock(&stats_lock);
+    if (until > stats_backoff_until) {
+        stats_backoff_until = until;
+        stats_backoff_status = status;
+    }
+    pthread_mutex_unlock(&stats_lock);
+}
+
+void api_stats_session(bool expired, double since)
+{
+    pthread_mutex_lock(&stats_lock);
+    if (expired != stats_expired) {
+        stats_expired = expired;
+        stats_expired_since = expired ? since : 0;
+    }
+    pthread_mutex_unlock(&stats_lock);
+}
+
 json_t *api_stats_json(void)
 {
     json_t *requests = json_object();
@@ -131,10 +161,15 @@ json_t *api_stats_json(void)
         }
         json_object_set_new(requests, stats_endpoints[i].endpoint, by_status);
     }
+    json_t *api =
+        json_pack("{s:i, s:f, s:I}", "pacing", atomic_load(&stats_pacing), "backoff_until",
+                  stats_backoff_until, "backoff_status", (json_int_t)stats_backoff_status);
+    json_t *session = json_pack("{s:s, s:f}", "state", stats_expired ? "expired" : "ok", "since",
+                                stats_expired_since);
     pthread_mutex_unlock(&stats_lock);
-    return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "requests", requests, "requests_total",
-                     (json_int_t)atomic_load(&stats_total), "bytes_down",
-                     (json_int_t)atomic_load(&stats_bytes_down), "bytes_up",
+    return json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "requests", requests, "api", api,
+                     "session", session, "requests_total", (json_int_t)atomic_load(&stats_total),
+                     "bytes_down", (json_int_t)atomic_load(&stats_bytes_down), "bytes_up",
                      (json_int_t)atomic_load(&stats_bytes_up), "retries",
                      (json_int_t)atomic_load(&stats_retries), "rate_limited",
                      (json_int_t)atomic_load(&stats_rate_limited));

@@ -172,6 +172,13 @@ void http_client_on_unauthorized(struct http_client *c, http_renew_fn *renew, vo
     pthread_mutex_unlock(&c->renew_lock);
 }
 
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static unsigned cred_gen(struct http_client *c)
 {
     pthread_mutex_lock(&c->cookie_lock);
@@ -190,6 +197,8 @@ static bool renew_credentials(struct http_client *c, unsigned used)
     if (c->renew) {
         fresh = cred_gen(c) != used || c->renew(c->renew_arg, c);
         unsigned now = cred_gen(c);
+        if (!fresh)
+            api_stats_session(true, wall_now());
         if (!fresh && (!c->expired_said || c->expired_gen != now)) {
             log_warn("the session has expired: run vrcfs login (this mount takes up the new "
                      "session by itself)");
@@ -614,7 +623,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
         t.error_body = NULL;
         t.error_len = 0;
         if (api)
-            pacer_wait(&c->pacer);
+            pacer_wait(&c->pacer, api_stats_pacing);
         unsigned gen = cred_gen(c);
         struct curl_slist *headers = setup_attempt(c, h, url, api, req, &t);
         CURLcode rc = curl_easy_perform(h);
@@ -634,10 +643,13 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
             break;
         api_stats_count_retry(resp->status);
         long delay = retry_delay_ms(attempt, t.retry_after_s, jitter());
+        api_stats_backoff(wall_now() + (double)delay / 1000, resp->status);
         log_debug("%s: %s, retry %d in %ld ms", endpoint,
                   resp->status ? "transient status" : resp->message, attempt + 1, delay);
         sleep_ms(delay);
     }
+    if (api && resp->status >= 200 && resp->status < 300)
+        api_stats_session(false, 0);
     if (err && err != -ENOENT)
         log_info("%s: %ld %s", endpoint, resp->status, resp->message);
     else if (err)

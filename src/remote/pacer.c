@@ -40,12 +40,16 @@ double pacer_reserve(struct pacer *p, double now)
     return wait;
 }
 
-void pacer_wait(struct pacer *p)
+void pacer_wait(struct pacer *p, pacer_waiting_fn *waiting)
 {
     double wait = pacer_reserve(p, pacer_now());
     if (wait <= 0)
         return;
+    if (waiting)
+        waiting(1);
     struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
     while (nanosleep(&ts, &ts) != 0)
         ;
+    if (waiting)
+        waiting(-1);
 }

@@ -20,7 +20,11 @@ void pacer_destroy(struct pacer *p);
  * sending (0 when a token was available). Tokens may go negative: waiting callers queue. */
 double pacer_reserve(struct pacer *p, double now);
 
-/* pacer_reserve at the current time, then sleeps as long as it says. */
-void pacer_wait(struct pacer *p);
+/* Told +1 before pacer_wait sleeps and -1 after, so that someone can count the waiting. */
+typedef void pacer_waiting_fn(int delta);
+
+/* pacer_reserve at the current time, then sleeps as long as it says; waiting (may be NULL) is
+ * told around the sleep, and only when there is one. */
+void pacer_wait(struct pacer *p, pacer_waiting_fn *waiting);
 
 #endif

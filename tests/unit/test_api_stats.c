@@ -163,8 +163,17 @@ static void test_json_has_exactly_the_documented_keys(void **state)
     json_t *root = api_stats_json();
     assert_non_null(root);
     assert_true(json_is_object(root));
-    assert_int_equal(json_object_size(root), 6);
+    assert_int_equal(json_object_size(root), 8);
     assert_true(json_is_object(json_object_get(root, "requests")));
+    json_t *api = json_object_get(root, "api");
+    assert_int_equal(json_object_size(api), 3);
+    get_int(api, "pacing");
+    assert_true(json_is_real(json_object_get(api, "backoff_until")));
+    get_int(api, "backoff_status");
+    json_t *session = json_object_get(root, "session");
+    assert_int_equal(json_object_size(session), 2);
+    assert_string_equal(json_string_value(json_object_get(session, "state")), "ok");
+    assert_true(json_is_real(json_object_get(session, "since")));
     get_int(root, "requests_total");
     get_int(root, "bytes_down");
     get_int(root, "bytes_up");
@@ -269,6 +278,60 @@ static void test_json_is_a_new_object_each_time(void **state)
     json_decref(b);
 }
 
+/* One number of a sub-object, e.g. api.pacing. */
+static double sub_number(const char *object, const char *key)
+{
+    json_t *root = api_stats_json();
+    double v = json_number_value(json_object_get(json_object_get(root, object), key));
+    json_decref(root);
+    return v;
+}
+
+static void test_pacing_counts_the_requests_waiting_now(void **state)
+{
+    (void)state;
+    api_stats_pacing(1);
+    api_stats_pacing(1);
+    assert_int_equal(sub_number("api", "pacing"), 2);
+    api_stats_pacing(-1);
+    api_stats_pacing(-1);
+    assert_int_equal(sub_number("api", "pacing"), 0);
+}
+
+static void test_backoff_keeps_the_latest_end_and_its_status(void **state)
+{
+    (void)state;
+    api_stats_backoff(2000000000.5, 503);
+    api_stats_backoff(1900000000.0, 429); /* ends earlier: the later end still stands */
+    assert_true(sub_number("api", "backoff_until") == 2000000000.5);
+    assert_int_equal(sub_number("api", "backoff_status"), 503);
+    api_stats_backoff(2000000100.0, 429);
+    assert_true(sub_number("api", "backoff_until") == 2000000100.0);
+    assert_int_equal(sub_number("api", "backoff_status"), 429);
+}
+
+static const char *session_state(char *out, size_t len)
+{
+    json_t *root = api_stats_json();
+    snprintf(out, len, "%s",
+             json_string_value(json_object_get(json_object_get(root, "session"), "state")));
+    json_decref(root);
+    return out;
+}
+
+static void test_session_expired_keeps_its_first_time_until_ok(void **state)
+{
+    (void)state;
+    char st[16];
+    api_stats_session(true, 1000.0);
+    api_stats_session(true, 2000.0); /* still the same expiry: since stays */
+    assert_string_equal(session_state(st, sizeof st), "expired");
+    assert_true(sub_number("session", "since") == 1000.0);
+    api_stats_session(false, 0);
+    assert_string_equal(session_state(st, sizeof st), "ok");
+    assert_true(sub_number("session", "since") == 0);
+}
+
 #define THREADS 4
 #define PER_THREAD 5000
 
@@ -349,6 +412,9 @@ int main(void)
         cmocka_unit_test(test_bytes_are_added),
         cmocka_unit_test(test_retries_are_counted),
         cmocka_unit_test(test_json_is_a_new_object_each_time),
+        cmocka_unit_test(test_pacing_counts_the_requests_waiting_now),
+        cmocka_unit_test(test_backoff_keeps_the_latest_end_and_its_status),
+        cmocka_unit_test(test_session_expired_keeps_its_first_time_until_ok),
         cmocka_unit_test(test_counts_from_threads_are_exact),
         cmocka_unit_test(test_more_endpoints_than_the_table_holds_still_count_the_total),
     };

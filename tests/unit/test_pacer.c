@@ -181,15 +181,26 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What pacer_wait told: the sum of the deltas and how many times +1 came. */
+static int waiting_now, waiting_began;
+
+static void count_waiting(int delta)
+{
+    waiting_now += delta;
+    waiting_began += delta > 0;
+}
+
 static void test_pacer_wait_within_the_burst_does_not_sleep(void **state)
 {
     (void)state;
     struct pacer p;
     pacer_init(&p, 60);
+    waiting_now = waiting_began = 0;
     double t = now_s();
     for (int i = 0; i < 10; i++)
-        pacer_wait(&p);
+        pacer_wait(&p, count_waiting);
     assert_true(now_s() - t < 0.5);
+    assert_int_equal(waiting_began, 0); /* nobody waited: nothing to count */
     pacer_destroy(&p);
 }
 
@@ -199,14 +210,17 @@ static void test_pacer_wait_sleeps_after_the_burst(void **state)
     struct pacer p;
     pacer_init(&p, 600); /* 10/s, burst 100 */
     for (int i = 0; i < 100; i++)
-        pacer_wait(&p);
+        pacer_wait(&p, NULL);
+    waiting_now = waiting_began = 0;
     double t = now_s();
-    pacer_wait(&p);
-    pacer_wait(&p);
+    pacer_wait(&p, count_waiting);
+    pacer_wait(&p, count_waiting);
     /* Two more tokens cost about 0.2 s (less what refilled during the burst). */
     double slept = now_s() - t;
     assert_true(slept > 0.1);
     assert_true(slept < 1.0);
+    assert_true(waiting_began >= 1);  /* told of the sleep */
+    assert_int_equal(waiting_now, 0); /* and of its end */
     pacer_destroy(&p);
 }
 
