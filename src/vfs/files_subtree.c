@@ -4,6 +4,7 @@
  * through the mount is the delete side's (files_delete.c) for the rest of an `rm -r`. */
 #include "vfs/files_subtree.h"
 
+#include "log.h"
 #include "vfs/files_delete.h"
 #include "vfs/files_meta.h"
 #include "vfs/files_tree.h"
@@ -142,6 +143,8 @@ static int files_rmdir(struct vfs *v, const struct vfs_path *p)
 {
     if (p->kind == VP_FILE_DIR || p->kind == VP_VERSION_DIR)
         return files_delete_rmdir(v, p, p->path);
+    log_reason("the mount's own directory, which lists Files, is never removed; rm -r "
+               "/files/<fileId> deletes a File");
     return -EPERM;
 }
 
@@ -151,6 +154,8 @@ static int files_rename(struct vfs *v, const struct vfs_path *from, const struct
     struct vfs_path pf = number_as_name(v, from), pt = number_as_name(v, to);
     if (may_be_local(pf.kind) && may_be_local(pt.kind))
         return files_write_rename(v, &pf, &pt, flags);
+    log_reason("only a name written through this mount (scratch, a new File not uploaded yet) "
+               "is renamed; what the server holds keeps its name");
     return -EPERM;
 }
 

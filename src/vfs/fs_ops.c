@@ -3,6 +3,7 @@
  * root, which no subtree owns, is answered here. Calls on open files go through the handle. */
 #include "vfs/fs_ops.h"
 
+#include "log.h"
 #include "vfs/services.h"
 
 #include <errno.h>
@@ -15,6 +16,13 @@
 static struct vfs_handle *handle_of(const struct fuse_file_info *fi)
 {
     return fi ? (struct vfs_handle *)(uintptr_t)fi->fh : NULL;
+}
+
+/* EPERM with its reason, for the one line that explains a refusal (inode_ops.c). */
+static int refuse(const char *why)
+{
+    log_reason("%s", why);
+    return -EPERM;
 }
 
 /* Parses path; *t is its subtree, NULL for the root. */
@@ -158,7 +166,7 @@ int fs_unlink(struct vfs *v, const char *path)
     int err = resolve(v, path, &p, &t);
     if (err)
         return err;
-    return t && t->unlink ? t->unlink(v, &p) : -EPERM;
+    return t && t->unlink ? t->unlink(v, &p) : refuse("nothing here is removed through the mount");
 }
 
 int fs_rmdir(struct vfs *v, const char *path)
@@ -168,7 +176,7 @@ int fs_rmdir(struct vfs *v, const char *path)
     int err = resolve(v, path, &p, &t);
     if (err)
         return err;
-    return t && t->rmdir ? t->rmdir(v, &p) : -EPERM;
+    return t && t->rmdir ? t->rmdir(v, &p) : refuse("the mount's own directory is never removed");
 }
 
 /* No subtree makes directories: Files and versions come from uploads, not from mkdir. */
@@ -177,7 +185,9 @@ int fs_mkdir(struct vfs *v, const char *path)
     struct vfs_path p;
     const struct subtree_ops *t;
     int err = resolve(v, path, &p, &t);
-    return err ? err : -EPERM;
+    return err ? err
+               : refuse("mkdir makes nothing: a File comes from writing a file in /files, a "
+                        "version from writing the File's name");
 }
 
 int fs_rename(struct vfs *v, const char *from, const char *to, unsigned int flags)
@@ -189,7 +199,9 @@ int fs_rename(struct vfs *v, const char *from, const char *to, unsigned int flag
         err = resolve(v, to, &pt, &tt);
     if (err)
         return err;
-    return tf && tf == tt && tf->rename ? tf->rename(v, &pf, &pt, flags) : -EPERM;
+    if (!tf || tf != tt)
+        return refuse("a name moves only within its own top-level directory");
+    return tf->rename ? tf->rename(v, &pf, &pt, flags) : refuse("nothing here is renamed");
 }
 
 int fs_getxattr(struct vfs *v, const char *path, const char *name, char *value, size_t size)

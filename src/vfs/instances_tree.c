@@ -908,8 +908,10 @@ static int instances_create(struct vfs *v, const struct vfs_path *p, mode_t mode
     struct instances_state *s = v->instances;
     if (p->kind != VP_INSTANCE_NAME)
         return -EACCES; /* a location's file is the server's, never written */
-    if (!instance_names_is_request_name(p->name))
-        return -EPERM; /* only "<name>.json" becomes an instance; nothing else is stored */
+    if (!instance_names_is_request_name(p->name)) {
+        log_reason("only a new <name>.json makes an instance; nothing else is stored");
+        return -EPERM;
+    }
     struct request_handle *h = calloc(1, sizeof *h);
     char *name = strdup(p->name);
     if (!h || !name) {
@@ -1001,8 +1003,11 @@ static int instances_unlink(struct vfs *v, const struct vfs_path *p)
             request_unref(h);
         return link ? 0 : h ? -EBUSY : -ENOENT;
     }
-    if (p->kind != VP_INSTANCE_JSON)
+    if (p->kind != VP_INSTANCE_JSON) {
+        log_reason(
+            "the links in s/ follow the instances; rm /instances/<location>.json closes one");
         return -EPERM;
+    }
     int err = close_instance(v, p->name, NULL);
     if (err)
         return err;
@@ -1053,8 +1058,10 @@ static int instances_setxattr(struct vfs *v, const struct vfs_path *p, const cha
     if (p->kind != VP_INSTANCE_JSON)
         return -ENOTSUP;
     enum instance_xattr x = instance_names_xattr(name);
-    if (x == IX_SHORT_NAME || x == IX_SECURE_NAME)
-        return -EPERM; /* chosen by VRChat */
+    if (x == IX_SHORT_NAME || x == IX_SECURE_NAME) {
+        log_reason("%s is read-only: VRChat chooses it", name);
+        return -EPERM;
+    }
     if (x == IX_INVITE) {
         int err = instances_api_invite_self(v->http, p->name);
         if (!err)

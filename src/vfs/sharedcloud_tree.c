@@ -911,8 +911,11 @@ static int sc_unlink(struct vfs *v, const struct vfs_path *p)
         pthread_mutex_unlock(&s->lock);
         return link ? 0 : pending ? -EBUSY : -ENOENT;
     }
-    if (p->kind != VP_INSTANCE_JSON)
+    if (p->kind != VP_INSTANCE_JSON) {
+        log_reason("the links in by-name/ follow the instances; rm /instances/<uuid>.json deletes "
+                   "one");
         return -EPERM;
+    }
     char message[SHAREDCLOUD_MESSAGE_LEN] = "";
     int err = sharedcloud_api_delete(v->http, p->name, message);
     if (err && err != -ENOENT) {

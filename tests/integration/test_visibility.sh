@@ -50,6 +50,14 @@ check "the log names the path and why" grep -Eq "$BUSY_LINE" "$LOG"
 check "once" test "$(grep -Ec "/files/$FID/1/file: .*VRChat deletes only the newest" "$LOG")" -eq 1
 check "so does log_file" grep -Eq "$BUSY_LINE" "$T/file.log"
 
+# --- EPERM: the mount's own directories stay, mkdir makes nothing -----------------------------
+check_errno "rmdir of a by-tag directory is EPERM" "Operation not permitted" rmdir "$MNT/files/by-tag/sticker"
+check "the log names the path and why" \
+    grep -q "rmdir /files/by-tag/sticker: Operation not permitted: the mount's own directory.*rm -r /files/<fileId> deletes a File" "$LOG"
+check_errno "mkdir is EPERM" "Operation not permitted" mkdir "$MNT/files/new-dir"
+check "the log names the path and why" \
+    grep -q "mkdir /files/new-dir: Operation not permitted: mkdir makes nothing" "$LOG"
+
 # --- EINVAL: bad instance JSON ----------------------------------------------------------------
 check_errno "bad JSON for an instance is EINVAL" "Invalid argument" \
     python3 -c "import sys; f = open(sys.argv[1], 'w'); f.write('{\"worldId\": '); f.close()" \
@@ -89,5 +97,10 @@ check "after vrcfs login the same mount lists /files again" ls "$MNT/files"
 check "the log says it took up the new session" grep -q "took up the new session" "$LOG"
 check "a File's data reads" cmp "$MNT/files/$FID/2/file" "$(blob_path "$FID" 2)"
 check_eq "it is still the same mount process" 0 "$(kill -0 "$VRCFS_PID"; echo $?)"
+
+# Every refusal line of every mount above (log_file keeps them all) gives a reason after the
+# errno's text.
+check_eq "no refusal line stops at its errno" "" \
+    "$(grep -E ": (Operation not permitted|Permission denied|Device or resource busy|Invalid argument|No space left on device|Input/output error)$" "$T/file.log")"
 
 finish
