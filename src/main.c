@@ -3,6 +3,7 @@
 #include "log.h"
 #include "options.h"
 #include "session_watch.h"
+#include "status_command.h"
 #include "remote/sharedcloud_api.h"
 #include "vfs/vfs.h"
 
@@ -18,6 +19,7 @@ static void usage(void)
     printf("usage: vrcfs login [-o api_url=URL,contact=C,session=FILE]\n"
            "       vrcfs login -o service=sharedcloud[,api_url=ORIGIN,session=FILE]\n"
            "       vrcfs logout [-o session=FILE]\n"
+           "       vrcfs status [MOUNTPOINT] [--watch]\n"
            "       vrcfs [-f] [-d] [-o options] [vrcfs] MOUNTPOINT\n"
            "\n"
            "options (-o name=value,...):\n"
@@ -115,6 +117,8 @@ int main(int argc, char **argv)
         rc = command_login(&o);
     else if (strcmp(words[0], "logout") == 0 && nwords == 1)
         rc = command_logout(&o);
+    else if (strcmp(words[0], "status") == 0 && nwords <= 2)
+        rc = command_status(nwords == 2 ? words[1] : NULL, o.watch);
     else if (nwords <= 2)
         /* mount.fuse3 passes the source ("vrcfs") before the mountpoint. */
         rc = mount_command(&args, &o, words[nwords - 1]);

@@ -47,6 +47,7 @@ static const struct fuse_opt option_table[] = {
     VRCFS_OPT("uid=%ld", uid),
     VRCFS_OPT("gid=%ld", gid),
     VRCFS_OPT("umask=%o", umask),
+    VRCFS_OPT("--watch", watch),
     FUSE_OPT_KEY("cache_size=", KEY_CACHE_SIZE), /* parsed by hand below, for suffixes */
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),

@@ -24,6 +24,7 @@ struct vrcfs_options {
     int foreground;
     int show_help;
     int show_version;
+    int watch; /* vrcfs status --watch */
 };
 
 #define VRCFS_DEFAULT_API_URL "https://api.vrchat.cloud/api/1"
