@@ -2,6 +2,9 @@
  * crash, or an upload that failed at close): complete data is uploaded by a worker thread, data
  * that may be incomplete or cannot be placed is kept and reported, temporary files are removed. */
 #include "vfs/files_write_internal.h"
+#include "vfs/local_link.h"
+#include "vfs/stage.h"
+#include "vfs/stage_upload.h"
 
 #include "log.h"
 #include "remote/files_api.h"
@@ -36,7 +39,7 @@ static bool already_uploaded(struct files_write_state *w, const struct staging_r
     if (same) {
         files_meta_learn(w->v, f);
         if (r->kind == STAGING_NEW)
-            add_link(w, r->dir, r->name, f);
+            local_link_add(w, r->dir, r->name, f);
     }
     vrc_file_unref(f);
     return same;
@@ -66,13 +69,13 @@ static void *recovery_worker(void *arg)
     struct stage *s;
     while ((s = next_recovery(w))) {
         char where[PATH_MAX];
-        mount_path(&s->rec, where, sizeof where);
+        stage_mount_path(&s->rec, where, sizeof where);
         if (already_uploaded(w, &s->rec)) {
             log_info("%s: left staged by an earlier run, and already on the server", where);
             pthread_mutex_lock(&s->lock);
             s->dirty = false;
             atomic_store(&s->phase, PHASE_DONE);
-            sidecar_save(w, s, STAGING_UPLOADED);
+            stage_sidecar_save(w, s, STAGING_UPLOADED);
             pthread_mutex_unlock(&s->lock);
         } else {
             log_info("%s: uploading what an earlier run left staged", where);
@@ -174,12 +177,12 @@ static void recover_one(struct files_write_state *w, const char *stem)
                           "its sidecar is unreadable, so vrcfs cannot tell where it belongs");
         goto out;
     }
-    mount_path(&r, where, sizeof where);
+    stage_mount_path(&r, where, sizeof where);
     switch (staging_recovery_action(&r, have, size)) {
     case STAGING_ACT_DISCARD:
         if (r.kind == STAGING_TEMP && have)
             log_info("%s: removing a temporary file an earlier run left", where);
-        remove_files(w, &probe);
+        stage_remove_files(w, &probe);
         break;
     case STAGING_ACT_KEEP:
         keep_leftover(w, where, data_path, size,

@@ -1,6 +1,7 @@
-/* files_write_internal: what files_write.c (staging, handles, what fs_ops calls) and
- * files_recovery.c (finishing at mount what an earlier run left staged) share: the stage, the
- * write state and the helpers both use. Private to src/vfs: only those two files include it. */
+/* files_write_internal: the state the modules of the write side of /files share: files_write.c
+ * (the subtree's ops), stage.c, stage_base.c, stage_upload.c, stage_handle.c, local_link.c,
+ * files_recovery.c (finishing at mount what an earlier run left staged) and files_delete.c.
+ * Private to src/vfs. */
 #ifndef VRCFS_FILES_WRITE_INTERNAL_H
 #define VRCFS_FILES_WRITE_INTERNAL_H
 
@@ -17,43 +18,6 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* What stats.json says about a stage. */
-enum phase { PHASE_WRITING, PHASE_QUEUED, PHASE_UPLOADING, PHASE_FAILED, PHASE_DONE };
-
-struct stage {
-    /* Under w->lock. */
-    struct stage *next;
-    char stem[STAGING_STEM_LEN + 1];
-    struct staging_record rec; /* identity (kind, dir, name, file_id, ...) and disk state */
-    int refs;                  /* handles, uploads and callers holding it */
-    int handles;               /* open file handles */
-    bool listed;               /* visible under its name (false once unlinked or replaced) */
-    bool recover;              /* waiting for the recovery worker */
-    bool slot;                 /* holds the one-upload-per-File slot */
-    uint64_t accounted;        /* bytes counted in w->space */
-
-    /* Under lock. */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int fd;
-    FILE *sig;
-    uint64_t size;
-    bool needs_base; /* opened without O_TRUNC: the server's data is not fetched yet */
-    bool dirty;      /* changed since the last successful upload */
-    bool uploading;
-    bool deferred; /* a close that would have uploaded nothing but emptiness waits for release */
-    int broken;    /* the errno of a write that failed: the content is not what was meant */
-    uint64_t gen;  /* bumped by every change of the content */
-    struct file_digest *digest;
-    struct staging_hash hash;
-    time_t mtime;
-
-    /* Read without a lock, for stats.json. */
-    atomic_int phase;
-    atomic_int last_err;
-    atomic_uint_fast64_t done, total;
-};
-
 /* Data a previous run left that this one neither uploads nor throws away. */
 struct kept {
     struct kept *next;
@@ -63,7 +27,11 @@ struct kept {
     const char *why;
 };
 
-struct local_link; /* files_write.c */
+struct local_link; /* local_link.h */
+struct stage;      /* stage.h */
+
+/* A staging record's dir for by-tag/<tag>: "by-tag/" and the tag. */
+#define TAG_DIR_PREFIX "by-tag/"
 
 struct files_write_state {
     struct vfs *v;
@@ -82,20 +50,14 @@ struct files_write_state {
     pthread_t worker;
 };
 
-/* Defined in files_write.c, where each is described. */
+/* The surface of files_write.c that files_delete.c uses. */
+
+/* -EBUSY while a stage of the File is open or uploading (deleting it would pull the File from
+ * under the upload), else 0. */
 int files_write_busy(struct files_write_state *w, const char *file_id);
+/* The File was deleted: the links to it and whatever was staged for it or in its directory go
+ * (the data can go nowhere: the user deleted the File). */
 void files_write_forget_file(struct files_write_state *w, const char *file_id);
-char *stage_path(const struct files_write_state *w, const struct stage *s, const char *ext);
-void mount_path(const struct staging_record *r, char *out, size_t len);
-void sidecar_save(struct files_write_state *w, struct stage *s, enum staging_state state);
-void remove_files(const struct files_write_state *w, const struct stage *s);
-void stage_destroy(struct files_write_state *w, struct stage *s, bool keep_data);
-void stage_put(struct files_write_state *w, struct stage *s);
-struct stage *stage_alloc(void);
-int stage_open_files(struct files_write_state *w, struct stage *s, bool create);
-void add_link(struct files_write_state *w, const char *dir, const char *name,
-              const struct vrc_file *f);
-int stage_upload(struct files_write_state *w, struct stage *s);
 
 /* The surface of files_recovery.c. */
 
