@@ -3,8 +3,7 @@
 #include "log.h"
 #include "remote/files_api.h"
 #include "vfs/md5_memory.h"
-
-#include "log.h"
+#include "vfs/single_flight.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,20 +28,37 @@ static void file_unref(void *f)
  * md5s a listing left out, for stats.json ("files_listing"). */
 static _Atomic uint64_t untagged_pages, tag_pages, md5_gets;
 
-/* The md5s any answer gave, for the life of the process (one mount per process). */
+/* The md5s any answer gave, for the life of the process (one mount per process), and what
+ * GET /file taught kept in <cache_dir>/md5s for the next mount; the GET /file being sent now,
+ * so that no File is fetched twice at once. Made at first use. */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool inited;
 static struct md5_memory *md5s;
-static pthread_once_t md5s_once = PTHREAD_ONCE_INIT;
+static struct single_flight *fetches;
 
-static void md5s_init(void)
+static void meta_init(struct vfs *v)
 {
-    md5s = md5_memory_new();
+    pthread_mutex_lock(&init_lock);
+    if (!inited) {
+        inited = true;
+        fetches = single_flight_new();
+        md5s = md5_memory_new();
+        char *path = NULL;
+        if (md5s && v->cfg.cache_dir && asprintf(&path, "%s/md5s", v->cfg.cache_dir) >= 0) {
+            int err = md5_memory_keep(md5s, path);
+            if (err)
+                log_warn("%s: cannot keep the md5s GET /file gives (%s); each mount asks again",
+                         path, strerror(-err));
+        }
+        free(path);
+    }
+    pthread_mutex_unlock(&init_lock);
 }
 
 /* Fills the md5s f lacks from earlier answers and remembers its own; f is not shared yet.
  * asked: f is GET /file's answer. Without memory (out of memory) file.json just lacks them. */
 static void remember_md5s(struct vrc_file *f, bool asked)
 {
-    pthread_once(&md5s_once, md5s_init);
     if (md5s)
         md5_memory_apply(md5s, f, asked);
 }
@@ -75,15 +91,20 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
 {
     char key[VFS_ID_MAX + 8];
     file_key(key, sizeof key, file_id);
-    void *value;
-    switch (cache_lookup(v->cache, key, &value)) {
-    case CACHE_HIT:
-        *out = value;
-        return 0;
-    case CACHE_NEGATIVE:
-        return -ENOENT;
-    case CACHE_MISS:
-        break;
+    meta_init(v);
+    for (;;) {
+        void *value;
+        switch (cache_lookup(v->cache, key, &value)) {
+        case CACHE_HIT:
+            *out = value;
+            return 0;
+        case CACHE_NEGATIVE:
+            return -ENOENT;
+        case CACHE_MISS:
+            break;
+        }
+        if (!fetches || single_flight_begin(fetches, key))
+            break; /* else another thread's GET /file of it ended: its answer may be cached */
     }
     int err = files_get(v->http, file_id, out);
     if (!err)
@@ -92,38 +113,56 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
         cache_insert_negative(v->cache, key);
     else if (!err)
         cache_insert(v->cache, key, vrc_file_ref(*out), &file_ops);
+    if (fetches)
+        single_flight_end(fetches, key);
     return err;
 }
 
-/* Pages through GET /files, putting every File into the cache on the way. A server that never
- * ends the list is cut at LISTING_PAGES_MAX pages (10,000 Files), with a log line. */
 int files_meta_get_whole(struct vfs *v, const char *file_id, struct vrc_file **out)
 {
-    int err = files_meta_get(v, file_id, out);
-    pthread_once(&md5s_once, md5s_init);
-    if (err || !md5s || !md5_memory_lacks(md5s, *out))
-        return err;
+    char key[VFS_ID_MAX + 8];
+    snprintf(key, sizeof key, "m:%s", file_id);
+    bool owner = false;
+    for (;;) {
+        int err = files_meta_get(v, file_id, out);
+        if (err || !md5s || !md5_memory_lacks(md5s, *out)) {
+            if (owner)
+                single_flight_end(fetches, key);
+            return err;
+        }
+        if (owner || !fetches)
+            break;
+        /* Owner or not, look once more: a GET /file that ended meanwhile taught the md5s. */
+        owner = single_flight_begin(fetches, key);
+        vrc_file_unref(*out);
+        *out = NULL;
+    }
     struct vrc_file *f;
-    err = files_get(v->http, file_id, &f);
+    int err = files_get(v->http, file_id, &f);
     atomic_fetch_add_explicit(&md5_gets, 1, memory_order_relaxed);
     if (err) {
         log_info("/files/%s/file.json: GET /file for the md5s the listing left out failed (%s)",
                  file_id, strerror(-err));
         vrc_file_unref(*out);
         *out = NULL;
-        return err;
+    } else {
+        remember_md5s(f, true);
+        char fkey[VFS_ID_MAX + 8];
+        file_key(fkey, sizeof fkey, file_id);
+        cache_insert(v->cache, fkey, vrc_file_ref(f), &file_ops);
+        vrc_file_unref(*out);
+        *out = f;
     }
-    remember_md5s(f, true);
-    char key[VFS_ID_MAX + 8];
-    file_key(key, sizeof key, file_id);
-    cache_insert(v->cache, key, vrc_file_ref(f), &file_ops);
-    vrc_file_unref(*out);
-    *out = f;
-    return 0;
+    if (owner)
+        single_flight_end(fetches, key);
+    return err;
 }
 
+/* Pages through GET /files, putting every File into the cache on the way. A server that never
+ * ends the list is cut at LISTING_PAGES_MAX pages (10,000 Files), with a log line. */
 static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
 {
+    meta_init(v);
     for (int page = 0;; page++) {
         if (page == LISTING_PAGES_MAX) {
             log_warn("/files%s%s: the listing is cut at %d Files", tag ? "/by-tag/" : "",
@@ -215,9 +254,19 @@ void files_meta_forget(struct vfs *v, const char *file_id)
     vfs_forget_listings(v, "/files", 0);
 }
 
+/* Callers that waited for another's GET /file instead of sending their own. */
+static uint64_t fetch_waits(void)
+{
+    pthread_mutex_lock(&init_lock);
+    struct single_flight *sf = fetches;
+    pthread_mutex_unlock(&init_lock);
+    return sf ? single_flight_waits(sf) : 0;
+}
+
 json_t *files_meta_stats(void)
 {
-    return json_pack("{s:I, s:I, s:I}", "untagged_pages", (json_int_t)atomic_load(&untagged_pages),
-                     "tag_pages", (json_int_t)atomic_load(&tag_pages), "md5_gets",
-                     (json_int_t)atomic_load(&md5_gets));
+    return json_pack("{s:I, s:I, s:I, s:I}", "untagged_pages",
+                     (json_int_t)atomic_load(&untagged_pages), "tag_pages",
+                     (json_int_t)atomic_load(&tag_pages), "md5_gets",
+                     (json_int_t)atomic_load(&md5_gets), "fetch_waits", (json_int_t)fetch_waits());
 }

@@ -7,12 +7,14 @@
 #include "vfs/file_listing.h"
 #include "vfs/vfs_internal.h"
 
-/* The File, from the cache or GET /file/{id} (remembered as absent on -ENOENT). */
+/* The File, from the cache or GET /file/{id} (remembered as absent on -ENOENT); callers that
+ * miss it while a GET /file of it runs wait for that one instead of sending their own. */
 int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out);
 
 /* The File as files_meta_get gives it, with every md5 the server has: when a listing left out
- * the md5 of a complete version and no answer gave it before, one GET /file (once per mount:
- * the md5s are remembered), so that file.json is the same whichever answer brought the File. */
+ * the md5 of a complete version and no answer gave it before, one GET /file (once: the md5s are
+ * remembered, also in <cache_dir>/md5s for later mounts, and callers that come while it runs
+ * wait for it), so that file.json is the same whichever answer brought the File. */
 int files_meta_get_whole(struct vfs *v, const char *file_id, struct vrc_file **out);
 
 /* The Files of the untagged listing (tag NULL) or of one tag, from the cache or paged

@@ -1,14 +1,18 @@
 /* md5_memory: an open-addressing hash table of "fileId/version/kind" -> base64 md5 ("" for
- * none), under one mutex; it only grows, by the number of versions the mount has seen. */
+ * none), under one mutex; it only grows, by the number of versions the mount has seen. The kept
+ * file is append-only: a line is written once, when GET /file first teaches it. */
 #include "vfs/md5_memory.h"
+#include "log.h"
 #include "vfs/str_hash.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct slot {
     char *key;
@@ -19,6 +23,7 @@ struct md5_memory {
     pthread_mutex_t lock;
     struct slot *slots;
     size_t size, count; /* size a power of two, count <= size / 2 */
+    int kept_fd;        /* the kept file, open for appending, or -1 */
 };
 
 struct md5_memory *md5_memory_new(void)
@@ -27,6 +32,7 @@ struct md5_memory *md5_memory_new(void)
     if (!m)
         return NULL;
     m->size = 64;
+    m->kept_fd = -1;
     m->slots = calloc(m->size, sizeof *m->slots);
     if (!m->slots || pthread_mutex_init(&m->lock, NULL) != 0) {
         free(m->slots);
@@ -43,6 +49,8 @@ void md5_memory_free(struct md5_memory *m)
     for (size_t i = 0; i < m->size; i++)
         free(m->slots[i].key);
     free(m->slots);
+    if (m->kept_fd >= 0)
+        close(m->kept_fd);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -70,14 +78,16 @@ static int grow(struct md5_memory *m)
     return 0;
 }
 
-/* Stores md5 under key, unless a real md5 is there already. Lock held. */
+/* Stores md5 under key, unless a real md5 is there already. 1 when that taught something (a
+ * new key, or a real md5 for "none"), 0 when not, or -ENOMEM. Lock held. */
 static int put(struct md5_memory *m, const char *key, const char *md5)
 {
     struct slot *s = find(m->slots, m->size, key);
     if (s->key) {
-        if (!s->md5[0])
-            snprintf(s->md5, sizeof s->md5, "%s", md5);
-        return 0;
+        if (s->md5[0] || !md5[0])
+            return 0;
+        snprintf(s->md5, sizeof s->md5, "%s", md5);
+        return 1;
     }
     if ((m->count + 1) * 2 > m->size) {
         if (grow(m) != 0)
@@ -88,7 +98,88 @@ static int put(struct md5_memory *m, const char *key, const char *md5)
         return -ENOMEM;
     snprintf(s->md5, sizeof s->md5, "%s", md5);
     m->count++;
-    return 0;
+    return 1;
+}
+
+/* A key that can stand in a kept line: printable, no space (an id is the server's word). */
+static bool key_ok(const char *key, size_t len)
+{
+    if (len == 0 || len >= 512)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)key[i] < 0x21 || key[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* Appends "key md5" (md5 "-" for none) to the kept file. A failed write stops the keeping: the
+ * next mount then asks GET /file again, which is all it costs. Lock held. */
+static void keep(struct md5_memory *m, const char *key, const char *md5)
+{
+    if (m->kept_fd < 0 || !key_ok(key, strlen(key)))
+        return;
+    char line[600];
+    int len = snprintf(line, sizeof line, "%s %s\n", key, md5[0] ? md5 : "-");
+    if (len > 0 && (size_t)len < sizeof line && write(m->kept_fd, line, (size_t)len) == len)
+        return;
+    log_warn("md5s: cannot append to the kept file (%s); a remount will ask GET /file again",
+             strerror(errno));
+    close(m->kept_fd);
+    m->kept_fd = -1;
+}
+
+/* A kept line, without its newline: "<fileId>/<N>/<kind> <md5|->", no other space, no control
+ * characters, an md5 of base64 characters that fits a slot. */
+static bool parse_line(char *line, char **key, char **md5)
+{
+    char *sp = strchr(line, ' ');
+    if (!sp || strchr(sp + 1, ' ') || !key_ok(line, (size_t)(sp - line)))
+        return false;
+    *sp = '\0';
+    *key = line;
+    *md5 = sp + 1;
+    if (strcmp(*md5, "-") == 0) {
+        **md5 = '\0';
+        return true;
+    }
+    size_t n = strlen(*md5);
+    if (n == 0 || n >= sizeof((struct slot *)0)->md5)
+        return false;
+    return strspn(*md5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == n;
+}
+
+int md5_memory_keep(struct md5_memory *m, const char *path)
+{
+    int err = 0;
+    off_t whole = 0; /* the bytes up to the last newline: after them, a line cut short */
+    pthread_mutex_lock(&m->lock);
+    FILE *in = fopen(path, "re");
+    if (in) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while (!err && (len = getline(&line, &cap, in)) > 0 && line[len - 1] == '\n') {
+            char *key, *md5;
+            whole += len;
+            line[len - 1] = '\0';
+            if (parse_line(line, &key, &md5) && put(m, key, md5) < 0)
+                err = -ENOMEM;
+        }
+        free(line);
+        fclose(in);
+    }
+    if (!err) {
+        /* The cut line goes: appended to, it would read as an md5 that is only its start. */
+        m->kept_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (m->kept_fd < 0 || ftruncate(m->kept_fd, whole) != 0)
+            err = -errno;
+        if (err && m->kept_fd >= 0) {
+            close(m->kept_fd);
+            m->kept_fd = -1;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return err;
 }
 
 static void key_of(char *key, size_t len, const struct vrc_file *f, int version, int kind)
@@ -119,8 +210,13 @@ int md5_memory_apply(struct md5_memory *m, struct vrc_file *f, bool asked)
                 if (s->key)
                     memcpy(d->md5, s->md5, sizeof d->md5);
             }
-            if (d->md5[0] || (asked && counts(v, k)))
-                err = put(m, key, d->md5);
+            if (d->md5[0] || (asked && counts(v, k))) {
+                int taught = put(m, key, d->md5);
+                if (taught < 0)
+                    err = taught;
+                else if (taught && asked)
+                    keep(m, key, d->md5);
+            }
         }
     }
     pthread_mutex_unlock(&m->lock);

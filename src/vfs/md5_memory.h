@@ -1,7 +1,8 @@
 /* md5_memory: every md5 of a version's data that any answer of the server gave, kept for the
  * life of the mount (a version's data never changes), so that a File brought by a listing that
  * leaves md5s out (VRChat's GET /files sometimes does) shows the same md5s as GET /file gave.
- * Also remembers where GET /file itself had none, so that it is not asked again. Thread-safe. */
+ * Also remembers where GET /file itself had none, so that it is not asked again. What GET /file
+ * taught can be kept in a file too, so that the next mount need not ask. Thread-safe. */
 #ifndef VRCFS_MD5_MEMORY_H
 #define VRCFS_MD5_MEMORY_H
 
@@ -13,6 +14,12 @@ struct md5_memory;
 
 struct md5_memory *md5_memory_new(void);
 void md5_memory_free(struct md5_memory *m);
+
+/* Takes up what the file at path holds (from an earlier mount), then appends to it every md5 (or
+ * "none") that a GET /file answer teaches from now on, one "<fileId>/<N>/<kind> <md5|->" line
+ * each. A line that does not parse (one cut short by a crash) is skipped. 0, or -errno when the
+ * file cannot be opened: the memory then lasts as long as the mount. */
+int md5_memory_keep(struct md5_memory *m, const char *path);
 
 /* Before f is shared: fills each md5 f lacks from what is remembered, then remembers every md5
  * f has. With asked (f came from GET /file, the whole answer), the data of complete versions

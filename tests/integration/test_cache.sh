@@ -23,6 +23,26 @@ MOUNT_OPTS=cache_ttl=3600
 vrcfs_mount -o $MOUNT_OPTS
 ls -l "$MNT/files" >/dev/null
 
+# --- file.json of a File whose listing leaves an md5 out (spec#349) ----------------------------
+# Listed, but its file.json and directory not read yet: ls and cat of it at once, with the API
+# slowed down so that both are under way while the GET /file runs, cost that one request.
+HID=$(py "print([f['id'] for f in s['files'] if f['md5_hidden_in_list']][0])")
+emu_ctl POST /config '{"latency_ms": 400}' >/dev/null
+log_mark
+ls "$MNT/files/$HID" >"$T/hid.ls" &
+p1=$!
+cat "$MNT/files/$HID/file.json" >"$T/hid.json" &
+p2=$!
+wait $p1 $p2
+emu_ctl POST /config '{"latency_ms": 0}' >/dev/null
+check_eq "its directory and file.json read at once: one GET /file" 1 \
+    "$(count_requests api GET "^/api/1/file/$HID\$")"
+check "file.json has the md5 the listing left out" python3 -c "
+import json, sys
+got = json.load(open('$T/hid.json'))
+want = [f for f in json.load(open('$T/state.json'))['files'] if f['id'] == '$HID'][0]
+sys.exit(not all(v['file']['md5'] == w['data']['file']['md5'] for v in got['versions'] for w in want['versions'] if v['version'] == w['version'] and 'file' in v))"
+
 # --- the download redirect: 429 and 503 are retried like any other request ------------------
 A=${ids[0]}
 AV=$(newest "$A")
@@ -111,8 +131,13 @@ check "two dd readers of halves of a good version read it right" cmp "$T/d" "$(b
 # --- after a remount: what was read is served with no request at all -------------------------
 vrcfs_unmount
 vrcfs_mount -o $MOUNT_OPTS
+ls "$MNT/files" >/dev/null
 stat "$MNT/files/$C/$CV/file" "$MNT/files/$BIG/1/file" "$MNT/files/$C/$alias_name" >/dev/null
 log_mark
+check "file.json of the File whose listing leaves an md5 out is the same after a remount" \
+    cmp "$MNT/files/$HID/file.json" "$T/hid.json"
+check_eq "with no GET /file: the md5 was kept under cache_dir" 0 \
+    "$(count_requests api GET "^/api/1/file/$HID\$")"
 check "after a remount, a version read before is byte-identical" cmp "$MNT/files/$C/$CV/file" "$(blob_path "$C" "$CV")"
 check "and so is the 40 MiB one" cmp "$MNT/files/$BIG/1/file" "$(blob_path "$BIG" 1)"
 check "and the alias" cmp "$MNT/files/$C/$alias_name" "$(blob_path "$C" "$CV")"
@@ -182,5 +207,25 @@ import json, sys
 c = json.load(open('$MNT/.vrcfs/stats.json'))['content_cache']
 sys.exit(not (c['bytes_used'] <= 5 * 1048576 and c['evictions'] > 0))"
 check "and so does the disk" test "$(du -sk "$T/staging/content" | cut -f1)" -le 5200
+vrcfs_unmount
+
+# --- a File several callers miss at once is fetched once ---------------------------------------
+# cache_ttl=1: once it has passed, three stats in the File revalidate its directory at once (the
+# kernel does not serialise that), each missing the File while the API answers slowly.
+vrcfs_mount -o cache_ttl=1
+stat "$MNT/files/$C/$CV/file" >/dev/null
+emu_ctl POST /config '{"latency_ms": 1000}' >/dev/null
+sleep 2.5
+log_mark
+stat "$MNT/files/$C/$CV/file" >/dev/null &
+p1=$!
+stat "$MNT/files/$C/$CV/signature" >/dev/null &
+p2=$!
+stat "$MNT/files/$C/latest" >/dev/null &
+p3=$!
+wait $p1 $p2 $p3
+emu_ctl POST /config '{"latency_ms": 0}' >/dev/null
+check_eq "three stats in a File that expired, at once: one GET /file" 1 \
+    "$(count_requests api GET "^/api/1/file/$C\$")"
 vrcfs_unmount
 finish

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "remote/vrc_file_json.h"
 #include "vfs/md5_memory.h"
@@ -156,6 +157,142 @@ static void memory_grows(void **state)
     md5_memory_free(m);
 }
 
+/* A listing's File with one version whose file data has no md5. */
+static struct vrc_file *listed_without_md5(const char *id)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"id\":\"%s\",\"versions\":[{\"version\":1,\"status\":\"complete\","
+             "\"file\":{\"status\":\"complete\"}}]}",
+             id);
+    return parse(text);
+}
+
+static char *kept_path(void)
+{
+    char *dir = strdup("/tmp/test_md5_memory.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/md5s", dir) > 0);
+    free(dir);
+    return path;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void drop(char *path)
+{
+    unlink(path);
+    *strrchr(path, '/') = '\0';
+    rmdir(path);
+    free(path);
+}
+
+/* What GET /file taught is kept, and only that: a later mount (a new memory on the same file)
+ * fills the listing's gap without asking. */
+static void what_get_taught_outlives_the_mount(void **state)
+{
+    (void)state;
+    char *path = kept_path();
+    struct md5_memory *m = md5_memory_new();
+    assert_int_equal(md5_memory_keep(m, path), 0);
+    struct vrc_file *listed = parse(by_listing), *got = parse(by_get);
+    assert_int_equal(md5_memory_apply(m, listed, false), 0);
+    assert_true(md5_memory_lacks(m, listed));
+    assert_int_equal(md5_memory_apply(m, got, true), 0);
+    assert_int_equal(md5_memory_apply(m, got, true), 0); /* nothing new: nothing written */
+    md5_memory_free(m);
+    vrc_file_unref(listed);
+    vrc_file_unref(got);
+    /* The signature's md5 came in the listing: listings give it again, it is not kept. */
+    assert_string_equal(slurp(path), "file_1/1/file bWQ1IG9mIGRhdGEgMTIzNA==\n");
+
+    m = md5_memory_new();
+    assert_int_equal(md5_memory_keep(m, path), 0);
+    listed = parse(by_listing);
+    assert_int_equal(md5_memory_apply(m, listed, false), 0);
+    assert_false(md5_memory_lacks(m, listed));
+    assert_string_equal(listed->versions[1].data[VRC_DATA_FILE].md5, "bWQ1IG9mIGRhdGEgMTIzNA==");
+    vrc_file_unref(listed);
+    md5_memory_free(m);
+    drop(path);
+}
+
+/* GET /file without an md5 is kept as "-": the next mount does not ask either. */
+static void none_is_kept_too(void **state)
+{
+    (void)state;
+    char *path = kept_path();
+    struct md5_memory *m = md5_memory_new();
+    assert_int_equal(md5_memory_keep(m, path), 0);
+    struct vrc_file *f = listed_without_md5("file_2");
+    assert_int_equal(md5_memory_apply(m, f, true), 0);
+    vrc_file_unref(f);
+    md5_memory_free(m);
+    assert_string_equal(slurp(path), "file_2/1/file -\n");
+    m = md5_memory_new();
+    assert_int_equal(md5_memory_keep(m, path), 0);
+    f = listed_without_md5("file_2");
+    assert_int_equal(md5_memory_apply(m, f, false), 0);
+    assert_false(md5_memory_lacks(m, f));
+    assert_string_equal(f->versions[0].data[VRC_DATA_FILE].md5, "");
+    vrc_file_unref(f);
+    md5_memory_free(m);
+    drop(path);
+}
+
+/* A line cut short by a crash, and lines that are not ours, are skipped; the next line starts on
+ * a line of its own. */
+static void a_cut_line_is_skipped(void **state)
+{
+    (void)state;
+    char *path = kept_path();
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fputs("file_9/1/file AAAAAAAAAAAAAAAAAAAAAA==\n"
+          "file_8/1/file not base64!\n"
+          "file_7/1/file\n"
+          "file_3/1/file AAAA",
+          out);
+    fclose(out);
+    struct md5_memory *m = md5_memory_new();
+    assert_int_equal(md5_memory_keep(m, path), 0);
+    const char *ids[] = {"file_9", "file_8", "file_7", "file_3"};
+    for (int i = 0; i < 4; i++) {
+        struct vrc_file *f = listed_without_md5(ids[i]);
+        assert_int_equal(md5_memory_apply(m, f, false), 0);
+        assert_int_equal(md5_memory_lacks(m, f), i != 0);
+        vrc_file_unref(f);
+    }
+    struct vrc_file *got = listed_without_md5("file_3");
+    assert_int_equal(md5_memory_apply(m, got, true), 0);
+    vrc_file_unref(got);
+    md5_memory_free(m);
+    /* The cut line is gone, or the next mount would take "AAAA" for file_3's md5. */
+    assert_string_equal(slurp(path), "file_9/1/file AAAAAAAAAAAAAAAAAAAAAA==\n"
+                                     "file_8/1/file not base64!\n"
+                                     "file_7/1/file\n"
+                                     "file_3/1/file -\n");
+    m = md5_memory_new();
+    assert_int_equal(md5_memory_keep(m, path), 0);
+    struct vrc_file *f = listed_without_md5("file_3");
+    assert_int_equal(md5_memory_apply(m, f, false), 0);
+    assert_false(md5_memory_lacks(m, f));
+    assert_string_equal(f->versions[0].data[VRC_DATA_FILE].md5, "");
+    vrc_file_unref(f);
+    md5_memory_free(m);
+    drop(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +301,9 @@ int main(void)
         cmocka_unit_test(memory_knows_what_is_missing),
         cmocka_unit_test(none_from_get_is_remembered),
         cmocka_unit_test(memory_grows),
+        cmocka_unit_test(what_get_taught_outlives_the_mount),
+        cmocka_unit_test(none_is_kept_too),
+        cmocka_unit_test(a_cut_line_is_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
