@@ -226,7 +226,7 @@ vrcfs_unmount
 # mount(8) runs helpers with a fixed PATH, so the binary must be where `meson install` puts it.
 linked=
 if [ ! -e /usr/local/bin/vrcfs ]; then
-    ln -s "$VRCFS" /usr/local/bin/vrcfs && linked=1
+    ln -sfn "$VRCFS" /usr/local/bin/vrcfs && linked=1 # -f: a dangling link an interrupted run left
 fi
 check "mount -t fuse.vrcfs works through mount.fuse3" \
     mount -t fuse.vrcfs vrcfs "$MNT" -o "contact=$CONTACT,session=$SESSION,ro"
