@@ -15,16 +15,14 @@ import re
 import signal
 import socket
 import struct
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import unittest
 import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-EMULATOR = os.path.join(HERE, "..", "..", "scripts", "vrchat-emulator")
+from emulator_harness import EmulatorProcess, EmulatorTestCase
+
 UA = "vrcfs-tests/0.1 tests@example.org"
 MIB = 1 << 20
 
@@ -40,45 +38,14 @@ def totp(secret, offset=0):
     return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
-class Response:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
+class Emulator(EmulatorProcess):
+    """scripts/vrchat-emulator plus its API's calls; the banner gives the blob port, the TOTP
+    secret and the recovery codes."""
 
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    def json(self):
-        return json.loads(self.body.decode())
-
-    def __repr__(self):
-        return "<%d %r>" % (self.status, self.body[:300])
-
-
-class Emulator:
-    """A running emulator subprocess plus small HTTP helpers."""
+    script = "vrchat-emulator"
 
     def __init__(self, *args):
-        self.dir = tempfile.TemporaryDirectory(prefix="emu-test-")
-        self.port_file = os.path.join(self.dir.name, "port")
-        self.log_path = os.path.join(self.dir.name, "log.jsonl")
-        cmd = [sys.executable, EMULATOR, "--port", "0", "--port-file", self.port_file,
-               "--log", self.log_path] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("emulator did not start: %s" % self.proc.stderr.read())
-            time.sleep(0.02)
-        with open(self.port_file) as fh:
-            text = fh.read()
-        assert re.match(r"^\d+\n$", text), text
-        self.port = int(text)
+        super().__init__(*args)
         self.banner = [self.proc.stdout.readline().rstrip("\n") for _ in range(3)]
         m = re.match(r"^vrchat-emulator: api http://127\.0\.0\.1:(\d+)/api/1 blob http://127\.0\.0\.1:(\d+)$",
                      self.banner[0])
@@ -88,46 +55,6 @@ class Emulator:
         self.totp_secret = self.banner[1].split()[-1]
         self.recovery = self.banner[2].split()[-1].split(",")
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        self.dir.cleanup()
-        return self.proc.returncode
-
-    # -- http
-    def raw(self, method, url_or_path, body=None, headers=None, port=None, conn=None):
-        if url_or_path.startswith("http://"):
-            u = urllib.parse.urlsplit(url_or_path)
-            port, path = u.port, u.path + ("?" + u.query if u.query else "")
-        else:
-            path = url_or_path
-        own = conn is None
-        conn = conn or http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
-        try:
-            conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
-            hdrs = dict(headers or {})
-            if body is not None:
-                if not isinstance(body, bytes):
-                    body = json.dumps(body).encode()
-                    hdrs.setdefault("Content-Type", "application/json")
-                hdrs["Content-Length"] = str(len(body))
-            for k, v in hdrs.items():
-                conn.putheader(k, v)
-            conn.endheaders(body)
-            r = conn.getresponse()
-            data = r.read()
-            return Response(r.status, r.getheaders(), data)
-        finally:
-            if own:
-                conn.close()
-
     def api(self, method, path, body=None, cookie=None, ua=UA, headers=None, conn=None):
         h = dict(headers or {})
         if ua is not None:
@@ -135,9 +62,6 @@ class Emulator:
         if cookie:
             h["Cookie"] = cookie if "=" in cookie else "auth=" + cookie
         return self.raw(method, "/api/1" + path, body, h, conn=conn)
-
-    def control(self, method, path, body=None):
-        return self.raw(method, "/_emulator/" + path, body)
 
     def basic(self, user, password="demo-password", cookie=None):
         tok = base64.b64encode(("%s:%s" % (urllib.parse.quote(user), urllib.parse.quote(password))).encode())
@@ -147,13 +71,6 @@ class Emulator:
         r = self.basic(user)
         assert r.status == 200, r
         return auth_cookie(r)
-
-    def state(self):
-        return self.control("GET", "state").json()
-
-    def log(self):
-        with open(self.log_path) as fh:
-            return [json.loads(line) for line in fh if line.strip()]
 
 
 def auth_cookie(r):
@@ -171,20 +88,8 @@ def set_cookie(r, name):
     return None
 
 
-class EmuTest(unittest.TestCase):
-    args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = Emulator(*cls.args)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.emu.stop()
-        assert rc == 0, "emulator exit code %r" % rc
-
-    def setUp(self):
-        self.emu.control("DELETE", "faults")
+class EmuTest(EmulatorTestCase):
+    emulator_class = Emulator
 
     def assertError(self, r, status, message=None):
         self.assertEqual(r.status, status, r)

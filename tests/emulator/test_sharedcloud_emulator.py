@@ -9,12 +9,12 @@ import http.client
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
+
+from emulator_harness import EmulatorProcess, EmulatorTestCase, Response
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMULATOR = os.path.join(HERE, "..", "..", "scripts", "sharedcloud-emulator")
@@ -27,69 +27,21 @@ FIELDS = {"uuid", "type", "gpu", "gpu_name", "num_running_jobs", "updated_at", "
           "ask_price", "downloaded_images", "max_num_parallel_jobs"}
 
 
-class Response:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
+class Emulator(EmulatorProcess):
+    """scripts/sharedcloud-emulator plus its API's calls."""
 
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
+    script = "sharedcloud-emulator"
 
-    def json(self):
-        return json.loads(self.body.decode())
-
-    def __repr__(self):
-        return "<%d %r>" % (self.status, self.body[:300])
-
-
-class Emulator:
     def __init__(self, *args):
-        self.dir = tempfile.TemporaryDirectory(prefix="sc-emu-test-")
-        self.port_file = os.path.join(self.dir.name, "port")
-        self.log_path = os.path.join(self.dir.name, "log.jsonl")
-        cmd = [sys.executable, EMULATOR, "--port", "0", "--port-file", self.port_file,
-               "--log", self.log_path] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("emulator did not start: %s" % self.proc.stderr.read())
-            time.sleep(0.02)
-        with open(self.port_file) as fh:
-            text = fh.read()
-        assert re.match(r"^\d+\n$", text), text
-        self.port = int(text)
+        super().__init__(*args)
         self.banner = self.proc.stdout.readline().rstrip("\n")
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        self.dir.cleanup()
-        return self.proc.returncode
-
     def raw(self, method, path, body=None, headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        """As EmulatorProcess.raw, but a dropped connection is an answer with status None."""
         try:
-            hdrs = dict(headers or {})
-            if body is not None and not isinstance(body, bytes):
-                body = json.dumps(body).encode()
-                hdrs.setdefault("Content-Type", "application/json")
-            conn.request(method, path, body=body, headers=hdrs)
-            r = conn.getresponse()
-            return Response(r.status, r.getheaders(), r.read())
+            return super().raw(method, path, body, headers)
         except (ConnectionError, http.client.RemoteDisconnected) as e:
             return Response(None, [], str(e).encode())
-        finally:
-            conn.close()
 
     def api(self, method, path="", body=None, token=TOKEN, headers=None):
         h = dict(headers or {})
@@ -97,31 +49,9 @@ class Emulator:
             h["Authorization"] = "Token " + token
         return self.raw(method, BASE + path, body, h)
 
-    def control(self, method, path, body=None):
-        return self.raw(method, "/_emulator/" + path, body)
 
-    def state(self):
-        return self.control("GET", "state").json()
-
-    def log(self):
-        with open(self.log_path) as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-
-
-class EmuTest(unittest.TestCase):
-    args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = Emulator(*cls.args)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.emu.stop()
-        assert rc == 0, "emulator exit code %r" % rc
-
-    def setUp(self):
-        self.emu.control("DELETE", "faults")
+class EmuTest(EmulatorTestCase):
+    emulator_class = Emulator
 
     def detail(self, r, status, text):
         self.assertEqual(r.status, status, r)

@@ -8,6 +8,8 @@
 #   api_as_user METHOD PATH [JSON] an API call with that session, as another client would
 #   vrcfs_mount [-o opts]          mount at $MNT in the foreground process $VRCFS_PID; fails loudly
 #   vrcfs_unmount                  unmount and wait for the process to end
+#   emu_mounted [emulator flags]   emu_start, vrcfs_login and vrcfs_mount in one
+#   state; py EXPR                 save the emulator's state; run python over it as `s`
 #   emu_ctl METHOD PATH [JSON]     call the emulator's /_emulator control API
 #   emu_fault SPEC / emu_faults_clear
 #   blob_path FILE_ID N [TYPE]     where the emulator keeps a version's data
@@ -102,6 +104,12 @@ vrcfs_unmount() {
     return $rc
 }
 
+emu_mounted() {
+    emu_start "$@"
+    vrcfs_login >/dev/null || die "login failed"
+    vrcfs_mount
+}
+
 emu_ctl() {
     curl -sS -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} "$CTL${2}"
 }
@@ -113,6 +121,9 @@ emu_faults_clear() { emu_ctl DELETE /faults >/dev/null; }
 emu_state() {
     emu_ctl GET /state | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
 }
+
+state() { emu_ctl GET /state >"$T/state.json"; }
+py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 
 blob_path() {
     emu_state "[d['data']['${3:-file}']['blob_path'] for f in s['files'] if f['id']=='$1' for d in f['versions'] if d['version']==$2][0]"
@@ -189,7 +200,7 @@ finish() {
     exit $?
 }
 
-# sharedcloud.io (CONTRACT 7): the same log, control endpoints and checks as the VRChat emulator.
+# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io): the same log, control endpoints and checks as the VRChat emulator.
 sc_start() {
     "$ROOT/scripts/sharedcloud-emulator" --port 0 --port-file "$T/port" --log "$T/requests.log" \
         --quiet "$@" >"$T/emulator.out" 2>&1 &

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reading that can be trusted (CONTRACT.md 3 and 5) against a real mount: transient answers on
+# Reading that can be trusted (docs/SEMANTICS.md, Reading and Errors) against a real mount: transient answers on
 # the download redirect are retried, a version deleted elsewhere is ENOENT, corrupted data is
 # EIO however it is read (dd, cat, mmap, two readers at once) and reads right once mended, the
 # content cache serves a second read, the alias and a read after a remount with no request at
@@ -11,7 +11,6 @@
 emu_start --files 8 --versions 2 --size 300000 --add-file "Small.bin:4M" --add-file "Big.bin:40M"
 vrcfs_login >/dev/null || die "login failed"
 emu_ctl GET /state >"$T/state.json"
-py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 ids=($(py "print(' '.join(f['id'] for f in s['files'] if not f['tags'] and f['name'] not in ('Small', 'Big')))"))
 SMALL=$(py "print([f['id'] for f in s['files'] if f['name']=='Small'][0])")
 BIG=$(py "print([f['id'] for f in s['files'] if f['name']=='Big'][0])")

@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# Deleting through the mount as on any filesystem (CONTRACT.md 4, SEMANTICS.md "Deleting"):
+# Deleting through the mount as on any filesystem (docs/SEMANTICS.md "Deleting"):
 # rmdir of a File's or version's directory is ENOTEMPTY; rm -r, find -delete and rsync --delete
 # delete what they report and nothing else; older versions are refused with EBUSY; an rm -r
 # killed half-way leaves the server as it reported.
 . "$(dirname "$0")/lib.sh"
 
-emu_start --files 6 --versions 3 --size 3000
-vrcfs_login >/dev/null || die "login failed"
-vrcfs_mount
+emu_mounted --files 6 --versions 3 --size 3000
 
-state() { emu_ctl GET /state >"$T/state.json"; }
-py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 files_on_server() { state && py "print(' '.join(sorted(f['id'] for f in s['files'])))"; }
 versions_of() { state && py "print(' '.join(str(v['version']) for f in s['files'] if f['id']=='$1' for v in f['versions'] if v['version'] > 0 and not v['deleted']))"; }
 has_file() { state && py "import sys; sys.exit(0 if any(f['id']=='$1' for f in s['files']) else 1)"; }

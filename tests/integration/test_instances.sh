@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# /instances (CONTRACT.md 2 and 4) with ordinary tools against a real mount: the listing and its
+# /instances (docs/SEMANTICS.md, The tree and Writing) with ordinary tools against a real mount: the listing and its
 # request cost, reading any location, short-name links, the user.vrchat.* attributes, creating
 # an instance by writing JSON, closing by rm, and every error case with what it sends.
 . "$(dirname "$0")/lib.sh"
 
 emu_start
 vrcfs_login >/dev/null || die "login failed"
-state() { emu_ctl GET /state >"$T/state.json"; }
-py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 inst() { # LOCATION FIELD: a field of an instance in the emulator's state
     state
     py "print([i for i in s['instances'] if i['location']=='$1'][0]['$2'])"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The read-only /files tree (CONTRACT.md 2 and 3) with ordinary tools against a real mount:
+# The read-only /files tree (docs/SEMANTICS.md, The tree and Reading) with ordinary tools against a real mount:
 # listings and their request cost, attributes, byte-exact copies, streaming a 100 MiB version,
 # parallel readers, md5 verification, cookie scoping, faults, errors, and mount options.
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +16,6 @@ kernel_requests() { # KIND: the kernel's requests of that kind so far (stats.jso
 
 # Facts from the emulator to compare the mount with.
 emu_ctl GET /state >"$T/state.json"
-py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 untagged=$(py "print(sum(1 for f in s['files'] if not f['tags']))")
 BIG=$(py "print([f['id'] for f in s['files'] if f['name']=='Big Blob'][0])")
 ICON=$(py "print([f['id'] for f in s['files'] if 'icon' in f['tags']][0])")

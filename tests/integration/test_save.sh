@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# Saving like an editor (CONTRACT.md 4): any name created in /files/<fileId>/ other than the
+# Saving like an editor (docs/SEMANTICS.md, Writing): any name created in /files/<fileId>/ other than the
 # File's own is scratch of this mount (written, read, renamed, removed, never uploaded, gone at
 # unmount); renaming it onto the File's name uploads exactly one new version. gimp, Qt, vim and
 # sed -i each save through such a name.
 . "$(dirname "$0")/lib.sh"
 
-emu_start --files 2 --versions 1 --size 3000
-vrcfs_login >/dev/null || die "login failed"
-vrcfs_mount
+emu_mounted --files 2 --versions 1 --size 3000
 
-state() { emu_ctl GET /state >"$T/state.json"; }
-py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 newest() { state && py "print(max([v['version'] for f in s['files'] if f['id']=='$1' for v in f['versions'] if v['status']=='complete' and not v['deleted']] or [0]))"; }
 file_count() { state && py "print(len(s['files']))"; }
 FID=$(ls "$MNT/files" | grep '^file_' | head -1)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sharedcloud.io (CONTRACT 7) mounted for real: /instances as JSON files, by-name links, create,
+# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io) mounted for real: /instances as JSON files, by-name links, create,
 # update, delete, refused input kept and logged, retried faults, and the request counts.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sharedcloud.io (CONTRACT 7): login with a token, the session file, the check before a mount,
+# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io): login with a token, the session file, the check before a mount,
 # logout, retries of the check, and the token kept out of every log.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The tree as a backup sees it (CONTRACT.md 2): /files holds every File, tagged or not, so
+# The tree as a backup sees it (docs/SEMANTICS.md, The tree): /files holds every File, tagged or not, so
 # rsync -a of it is whole and leaves no dangling link; a second rsync within cache_ttl costs
 # nothing.
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +9,6 @@
 emu_start --files 20 --versions 2 --size 3000 --add-file "S.png:2000:sticker"
 vrcfs_login >/dev/null || die "login failed"
 emu_ctl GET /state >"$T/state.json"
-py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 stats() { # EXPR over the mount's stats.json as s
     python3 -c "import json; s=json.load(open('$MNT/.vrcfs/stats.json')); print($1)"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What a person sees of a mount (CONTRACT.md 1 and 5): /.vrcfs/log and log_file explain every
+# What a person sees of a mount (docs/SEMANTICS.md, Commands and Errors): /.vrcfs/log and log_file explain every
 # refusal with its path and reason (EBUSY, EINVAL from bad instance JSON, ENOSPC); a service
 # manager hears READY=1 on $NOTIFY_SOCKET once the mount is up.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writing /files (CONTRACT.md 4 and 5) with ordinary tools against a real mount: new versions
+# Writing /files (docs/SEMANTICS.md, Writing and Errors) with ordinary tools against a real mount: new versions
 # and new Files of 1 KiB, 6 MiB and 64 MiB compared byte for byte with the emulator's blobs,
 # multipart uploads in parallel parts, temp-and-rename, edits in place, rm -r of Files and
 # versions, faults that are retried, failures that return their errno from close() and keep the
@@ -12,8 +12,6 @@ vrcfs_login >/dev/null || die "login failed"
 OPTS="rate=6000,retries=2,part_size_mib=5"
 vrcfs_mount -o "$OPTS"
 
-state() { emu_ctl GET /state >"$T/state.json"; }
-py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 # The newest complete version of a File on the server, and how many are not complete.
 newest() {
     state
