@@ -137,7 +137,7 @@ int options_parse(struct fuse_args *args, struct vrcfs_options *o, char **words,
     st.opts.uid = st.opts.gid = -1;
     int rc = fuse_opt_parse(args, &st, option_table, option_proc);
     /* Other users may see the mount: the kernel checks the modes shown, so that nobody else
-     * can delete or upload in the account (CONTRACT.md 1). */
+     * can delete or upload in the account (docs/SEMANTICS.md, The tree). */
     if (rc == 0 && st.allow_other && !st.default_permissions)
         rc = fuse_opt_add_arg(args, "-odefault_permissions");
     *o = st.opts;

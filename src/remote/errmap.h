@@ -1,4 +1,5 @@
-/* errmap: the one table from HTTP status and transport failures to errno (CONTRACT.md 5). */
+/* errmap: the one table from HTTP status and transport failures to errno (docs/SEMANTICS.md,
+ * Errors). */
 #ifndef VRCFS_ERRMAP_H
 #define VRCFS_ERRMAP_H
 

@@ -1,4 +1,4 @@
-/* sharedcloud_api: the sharedcloud.io Instances endpoints (../shared/sharedcloud-api/instances.md)
+/* sharedcloud_api: the sharedcloud.io Instances endpoints (docs/SEMANTICS.md, sharedcloud.io)
  * through http.c, so every call is paced, timed out, retried when transient and counted in the
  * stats. Each function is exactly one API request (plus http.c's retries), or none when its
  * arguments are refused first. The client's api_url is the service's origin

@@ -1,5 +1,5 @@
-/* sharedcloud_instance: the sharedcloud.io Instance model (../shared/sharedcloud-api/instances.md,
- * CONTRACT 7) and the service's quirks: `type` answered as a number (1 cpu, 2 gpu) but sent as
+/* sharedcloud_instance: the sharedcloud.io Instance model (docs/SEMANTICS.md,
+ * sharedcloud.io) and the service's quirks: `type` answered as a number (1 cpu, 2 gpu) but sent as
  * "cpu"/"gpu", dates as "dd-mm-yyyy HH:MM:SS" (read as UTC), `max_num_parallel_jobs` a number in
  * answers and a string in requests, and `gpu` "n/a" for none. Pure: no I/O, no logging. */
 #ifndef VRCFS_SHAREDCLOUD_INSTANCE_H

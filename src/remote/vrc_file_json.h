@@ -1,6 +1,6 @@
 /* vrc_file_json: file.json, the File as pretty JSON in one normal form, so that an unchanged
  * File gives the same bytes whichever answer brought it (a listing or GET /file), in whatever
- * key order the server wrote, and after a remount (CONTRACT.md 2). */
+ * key order the server wrote, and after a remount (docs/SEMANTICS.md, The tree). */
 #ifndef VRCFS_VRC_FILE_JSON_H
 #define VRCFS_VRC_FILE_JSON_H
 

@@ -1,7 +1,7 @@
-/* blob_reader: reading a version's data through the mount (CONTRACT.md 3). Every read is served
- * from the content cache (content_cache.h); what is missing there is fetched with Range requests
- * from the signed URL the download redirect gives (resolved at the first fetch, remembered in
- * the metadata cache for later opens, resolved again once when it has expired) and written into
+/* blob_reader: reading a version's data through the mount (docs/SEMANTICS.md, Reading). Every read
+ * is served from the content cache (content_cache.h); what is missing there is fetched with Range
+ * requests from the signed URL the download redirect gives (resolved at the first fetch, remembered
+ * in the metadata cache for later opens, resolved again once when it has expired) and written into
  * it. Windows grow while a handle reads in order; past STREAM_START a handle's streamer fetches
  * the rest of the version ahead of it. Transfer windows come from the mount's buffer pool.
  *

@@ -1,7 +1,7 @@
 /* buf_pool: the one memory budget of a mount for transfer buffers (the windows that range
  * requests land in before they reach the content cache, the md5's read buffer) and the buffers
- * that READ replies are built in (CONTRACT.md 5: memory is bounded). Every such buffer is
- * counted against the budget while it is out and while it is kept for reuse; when the budget is
+ * that READ replies are built in (docs/SEMANTICS.md, Errors: memory is bounded). Every such buffer
+ * is counted against the budget while it is out and while it is kept for reuse; when the budget is
  * spent, takers wait for a buffer to come back, so that many readers share the bandwidth
  * instead of each growing its own windows.
  *

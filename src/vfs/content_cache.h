@@ -1,5 +1,5 @@
 /* content_cache: the local copy of immutable version data under <cache_dir>/content
- * (CONTRACT.md 3; design in docs/SEMANTICS.md "Reading"). One entry per version's data kind,
+ * (docs/SEMANTICS.md "Reading" has the promise and the design). One entry per version's data kind,
  * shared by every open of it (the name alias and N/file are the same entry):
  *
  *   <key>        the data, a sparse file at the version's own offsets

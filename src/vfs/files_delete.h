@@ -1,4 +1,4 @@
-/* files_delete: deleting Files and versions through the mount (CONTRACT.md 4, docs/SEMANTICS.md
+/* files_delete: deleting Files and versions through the mount (docs/SEMANTICS.md
  * "Deleting"). A File's directory and a version's directory always have entries, so rmdir of
  * them is ENOTEMPTY; what deletes is the removal of an entry that is the thing itself:
  * file.json for the File, any of <N>/file, signature, delta for version N (the newest only, as

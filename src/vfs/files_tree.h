@@ -1,5 +1,6 @@
-/* files_tree: the read side of /files (CONTRACT.md 2 and 3): attributes, listings and links
- * of Files and versions, all answered from the File objects in the metadata cache. */
+/* files_tree: the read side of /files (docs/SEMANTICS.md, The tree and Reading): attributes,
+ * listings and links of Files and versions, all answered from the File objects in the metadata
+ * cache. */
 #ifndef VRCFS_FILES_TREE_H
 #define VRCFS_FILES_TREE_H
 

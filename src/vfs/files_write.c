@@ -1,6 +1,6 @@
-/* files_write: the write side of /files (CONTRACT.md 4 and 5) as the subtree's ops see it:
- * which stage, link or File each name written, truncated, unlinked or renamed is, and the
- * upload list of stats.json (files_write_stats, at the end).
+/* files_write: the write side of /files (docs/SEMANTICS.md, Writing and Errors) as the subtree's
+ * ops see it: which stage, link or File each name written, truncated, unlinked or renamed is,
+ * and the upload list of stats.json (files_write_stats, at the end).
  *
  * Every name written through the mount is a stage (stage.h). flush (close) and fsync upload a
  * stage whose content changed since its last upload (stage_handle.c, stage_upload.c); rename of

@@ -1,10 +1,9 @@
-/* files_write: everything that changes Files through the mount (CONTRACT.md 4 and 5):
- * staging written data on local disk, uploading it on close as a new version or a new File,
- * the local names that exist only in this mount (temporary files,
- * the symlinks left by created Files), recovery of uploads interrupted by a crash, and the
- * upload progress shown in stats.json. files_subtree.c calls these for VP_FILES, VP_FILES_NAME,
- * VP_FILE_DIR and VP_FILE_NAME paths (deleting is files_delete.c's). All return 0 or a negative
- * errno. */
+/* files_write: everything that changes Files through the mount (docs/SEMANTICS.md, Writing and
+ * Errors): staging written data on local disk, uploading it on close as a new version or a new
+ * File, the local names that exist only in this mount (temporary files, the symlinks left by
+ * created Files), recovery of uploads interrupted by a crash, and the upload progress shown in
+ * stats.json. files_subtree.c calls these for VP_FILES, VP_FILES_NAME, VP_FILE_DIR and VP_FILE_NAME
+ * paths (deleting is files_delete.c's). All return 0 or a negative errno. */
 #ifndef VRCFS_FILES_WRITE_H
 #define VRCFS_FILES_WRITE_H
 

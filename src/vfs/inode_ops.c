@@ -134,9 +134,9 @@ static bool is_answer(int err)
            err == ENAMETOOLONG || err == ELOOP;
 }
 
-/* Every refusal says why (CONTRACT 5): one line with the operation, the path, the errno and
- * the reason the module gave or logged while serving this request, unless that line began with
- * the path itself. */
+/* Every refusal says why (docs/SEMANTICS.md, Errors): one line with the operation, the path, the
+ * errno and the reason the module gave or logged while serving this request, unless that line began
+ * with the path itself. */
 static void reply_errno(fuse_req_t req, int err)
 {
     err = err < 0 ? -err : err;

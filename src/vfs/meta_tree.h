@@ -1,4 +1,4 @@
-/* meta_tree: /.vrcfs (CONTRACT.md 2), the mount's own files: stats.json. */
+/* meta_tree: /.vrcfs (docs/SEMANTICS.md, The tree), the mount's own files: stats.json. */
 #ifndef VRCFS_META_TREE_H
 #define VRCFS_META_TREE_H
 

@@ -1,9 +1,9 @@
-/* sharedcloud_tree: /instances of a sharedcloud.io mount (CONTRACT.md 7). Everything is answered
- * from one list of the account's instances, fetched once per listing and kept for cache_ttl,
- * so that no entry costs a request of its own; a file whose list has
- * gone stale is fetched alone. A write is collected in memory and sent when the file is
- * closed: to a new <name>.json it is a POST, to <uuid>.json a PATCH of exactly the fields
- * written. What could not be sent is kept on disk under cache_dir and its path logged. */
+/* sharedcloud_tree: /instances of a sharedcloud.io mount (docs/SEMANTICS.md, sharedcloud.io).
+ * Everything is answered from one list of the account's instances, fetched once per listing and
+ * kept for cache_ttl, so that no entry costs a request of its own; a file whose list has gone stale
+ * is fetched alone. A write is collected in memory and sent when the file is closed: to a new
+ * <name>.json it is a POST, to <uuid>.json a PATCH of exactly the fields written. What could not be
+ * sent is kept on disk under cache_dir and its path logged. */
 #include "vfs/sharedcloud_tree.h"
 
 #include "log.h"

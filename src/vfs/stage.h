@@ -1,5 +1,5 @@
-/* stage: one name written through /files, staged on local disk (CONTRACT.md 5): a data file
- * under <cache_dir>/staging, the librsync signature being built next to it, and a JSON sidecar
+/* stage: one name written through /files, staged on local disk (docs/SEMANTICS.md, Errors): a data
+ * file under <cache_dir>/staging, the librsync signature being built next to it, and a JSON sidecar
  * (staging.h) that says what the data is for, so that a later mount can finish what a killed
  * one left. This module keeps the stages of the mount (the list, their references, the
  * cache_size budget), their files and sidecars, and their content: writes arrive through the

@@ -1,7 +1,7 @@
-/* staging: the bookkeeping of data staged on local disk before upload (CONTRACT.md 5), without
- * any I/O: the sidecar record that lets a later mount find what a killed one left, what to do
- * with such a leftover, the cache_size budget, and whether writes still arrive in order so that
- * the digest can be computed on the way. files_write.c does the I/O. */
+/* staging: the bookkeeping of data staged on local disk before upload (docs/SEMANTICS.md, Errors:
+ * nothing written is lost), without any I/O: the sidecar record that lets a later mount find what a
+ * killed one left, what to do with such a leftover, the cache_size budget, and whether writes still
+ * arrive in order so that the digest can be computed on the way. files_write.c does the I/O. */
 #ifndef VRCFS_STAGING_H
 #define VRCFS_STAGING_H
 

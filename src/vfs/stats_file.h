@@ -1,6 +1,6 @@
-/* stats_file: /.vrcfs/stats.json (CONTRACT.md 2): API requests by endpoint and status, bytes,
- * retries, 429s, cache hits and misses, the kernel's requests, and what each subtree adds
- * (uploads in progress). Its size in stat is that of a rendering made then, and an open that
+/* stats_file: /.vrcfs/stats.json (docs/SEMANTICS.md, The tree): API requests by endpoint and
+ * status, bytes, retries, 429s, cache hits and misses, the kernel's requests, and what each subtree
+ * adds (uploads in progress). Its size in stat is that of a rendering made then, and an open that
  * follows within the kernel's attribute time reads that same rendering, so that stat, cp and
  * cat agree. */
 #ifndef VRCFS_STATS_FILE_H

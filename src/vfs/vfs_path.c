@@ -1,4 +1,5 @@
-/* vfs_path: the grammars of VRChat's subtrees (CONTRACT.md 2), pure functions of the path. */
+/* vfs_path: the grammars of VRChat's subtrees (docs/SEMANTICS.md, The tree), pure functions of the
+ * path. */
 #include "vfs/vfs_path.h"
 
 #include <errno.h>

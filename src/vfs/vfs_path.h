@@ -1,6 +1,6 @@
 /* vfs_path: maps a path under the mount to what it names, without any I/O: the kinds of path
- * of every subtree, and the grammars of VRChat's. The tree is described in CONTRACT.md
- * section 2 and docs/SEMANTICS.md. */
+ * of every subtree, and the grammars of VRChat's. The tree is described in
+ * docs/SEMANTICS.md, The tree. */
 #ifndef VRCFS_VFS_PATH_H
 #define VRCFS_VFS_PATH_H
 

@@ -8,7 +8,7 @@
 
 #include "remote/errmap.h"
 
-/* CONTRACT.md 5: the HTTP status to errno table, row by row. */
+/* docs/SEMANTICS.md, Errors: the HTTP status to errno table, row by row. */
 
 static void test_400_is_einval(void **state)
 {
