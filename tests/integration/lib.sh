@@ -200,7 +200,8 @@ finish() {
     exit $?
 }
 
-# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io): the same log, control endpoints and checks as the VRChat emulator.
+# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io): the same log, control endpoints and checks
+# as the VRChat emulator.
 sc_start() {
     "$ROOT/scripts/sharedcloud-emulator" --port 0 --port-file "$T/port" --log "$T/requests.log" \
         --quiet "$@" >"$T/emulator.out" 2>&1 &

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Reading that can be trusted (docs/SEMANTICS.md, Reading and Errors) against a real mount: transient answers on
-# the download redirect are retried, a version deleted elsewhere is ENOENT, corrupted data is
-# EIO however it is read (dd, cat, mmap, two readers at once) and reads right once mended, the
-# content cache serves a second read, the alias and a read after a remount with no request at
-# all, stays within cache_size, and survives a kill -9 in the middle of a download.
+# Reading that can be trusted (docs/SEMANTICS.md, Reading and Errors) against a real mount:
+# transient answers on the download redirect are retried, a version deleted elsewhere is ENOENT,
+# corrupted data is EIO however it is read (dd, cat, mmap, two readers at once) and reads right once
+# mended, the content cache serves a second read, the alias and a read after a remount with no
+# request at all, stays within cache_size, and survives a kill -9 in the middle of a download.
 . "$(dirname "$0")/lib.sh"
 
 # 8 Files of 2 versions of 300000 bytes, one of 4 MiB (fetched whole and checked before it is

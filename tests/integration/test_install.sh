@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Packaging (docs/SEMANTICS.md, Test-facing interfaces): `meson install` lays down the binary, the manual vrcfs(1), the
-# example systemd user unit and bash completion; the manual renders with no warning, the unit
-# passes systemd-analyze, and --help points to the manual. No mount.
+# Packaging (docs/SEMANTICS.md, Test-facing interfaces): `meson install` lays down the binary, the
+# manual vrcfs(1), the example systemd user unit and bash completion; the manual renders with no
+# warning, the unit passes systemd-analyze, and --help points to the manual. No mount.
 . "$(dirname "$0")/lib.sh"
 
 BUILD=$(dirname "$VRCFS")

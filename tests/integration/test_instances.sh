@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# /instances (docs/SEMANTICS.md, The tree and Writing) with ordinary tools against a real mount: the listing and its
-# request cost, reading any location, short-name links, the user.vrchat.* attributes, creating
-# an instance by writing JSON, closing by rm, and every error case with what it sends.
+# /instances (docs/SEMANTICS.md, The tree and Writing) with ordinary tools against a real mount: the
+# listing and its request cost, reading any location, short-name links, the user.vrchat.*
+# attributes, creating an instance by writing JSON, closing by rm, and every error case with what it
+# sends.
 . "$(dirname "$0")/lib.sh"
 
 emu_start

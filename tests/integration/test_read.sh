@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The read-only /files tree (docs/SEMANTICS.md, The tree and Reading) with ordinary tools against a real mount:
-# listings and their request cost, attributes, byte-exact copies, streaming a 100 MiB version,
-# parallel readers, md5 verification, cookie scoping, faults, errors, and mount options.
+# The read-only /files tree (docs/SEMANTICS.md, The tree and Reading) with ordinary tools against a
+# real mount: listings and their request cost, attributes, byte-exact copies, streaming a 100 MiB
+# version, parallel readers, md5 verification, cookie scoping, faults, errors, and mount options.
 . "$(dirname "$0")/lib.sh"
 
 # 230 untagged Files (3 pages) with 3 versions each, 3 tagged ones, one 100 MiB File and one of

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Saving like an editor (docs/SEMANTICS.md, Writing): any name created in /files/<fileId>/ other than the
-# File's own is scratch of this mount (written, read, renamed, removed, never uploaded, gone at
-# unmount); renaming it onto the File's name uploads exactly one new version. gimp, Qt, vim and
-# sed -i each save through such a name.
+# Saving like an editor (docs/SEMANTICS.md, Writing): any name created in /files/<fileId>/ other
+# than the File's own is scratch of this mount (written, read, renamed, removed, never uploaded,
+# gone at unmount); renaming it onto the File's name uploads exactly one new version. gimp, Qt, vim
+# and sed -i each save through such a name.
 . "$(dirname "$0")/lib.sh"
 
 emu_mounted --files 2 --versions 1 --size 3000

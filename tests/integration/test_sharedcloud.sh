@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io) mounted for real: /instances as JSON files, by-name links, create,
-# update, delete, refused input kept and logged, retried faults, and the request counts.
+# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io) mounted for real: /instances as JSON files,
+# by-name links, create, update, delete, refused input kept and logged, retried faults, and the
+# request counts.
 . "$(dirname "$0")/lib.sh"
 
 sc_start --instances 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io): login with a token, the session file, the check before a mount,
-# logout, retries of the check, and the token kept out of every log.
+# sharedcloud.io (docs/SEMANTICS.md, sharedcloud.io): login with a token, the session file, the
+# check before a mount, logout, retries of the check, and the token kept out of every log.
 . "$(dirname "$0")/lib.sh"
 
 sc_start

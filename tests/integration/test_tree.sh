@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The tree as a backup sees it (docs/SEMANTICS.md, The tree): /files holds every File, tagged or not, so
-# rsync -a of it is whole and leaves no dangling link; a second rsync within cache_ttl costs
+# The tree as a backup sees it (docs/SEMANTICS.md, The tree): /files holds every File, tagged or
+# not, so rsync -a of it is whole and leaves no dangling link; a second rsync within cache_ttl costs
 # nothing.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# What a person sees of a mount (docs/SEMANTICS.md, Commands and Errors): /.vrcfs/log and log_file explain every
-# refusal with its path and reason (EBUSY, EINVAL from bad instance JSON, ENOSPC); a service
-# manager hears READY=1 on $NOTIFY_SOCKET once the mount is up.
+# What a person sees of a mount (docs/SEMANTICS.md, Commands and Errors): /.vrcfs/log and log_file
+# explain every refusal with its path and reason (EBUSY, EINVAL from bad instance JSON, ENOSPC); a
+# service manager hears READY=1 on $NOTIFY_SOCKET once the mount is up.
 . "$(dirname "$0")/lib.sh"
 
 emu_start --files 2 --versions 2 --size 3000

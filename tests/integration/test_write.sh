@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Writing /files (docs/SEMANTICS.md, Writing and Errors) with ordinary tools against a real mount: new versions
-# and new Files of 1 KiB, 6 MiB and 64 MiB compared byte for byte with the emulator's blobs,
-# multipart uploads in parallel parts, temp-and-rename, edits in place, rm -r of Files and
+# Writing /files (docs/SEMANTICS.md, Writing and Errors) with ordinary tools against a real mount:
+# new versions and new Files of 1 KiB, 6 MiB and 64 MiB compared byte for byte with the emulator's
+# blobs, multipart uploads in parallel parts, temp-and-rename, edits in place, rm -r of Files and
 # versions, faults that are retried, failures that return their errno from close() and keep the
 # data, kill -9 during an upload, cache_size, ro, and writes where there is nothing to write.
 . "$(dirname "$0")/lib.sh"
