@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vrcfs status (CONTRACT.md 1 and 5): what a mount is doing, for a person, as plain text: an
+# vrcfs status (docs/SEMANTICS.md, Commands): what a mount is doing, for a person, as plain text: an
 # upload's progress that rises during a slow 300 MB cp, every vrcfs mount when none is named, an
 # expired session, the last refusals, and a clear error for what is not a vrcfs mount.
 . "$(dirname "$0")/lib.sh"
