@@ -11,6 +11,7 @@
 #include "remote/instances_api.h"
 #include "remote/location.h"
 #include "vfs/instance_names.h"
+#include "vfs/json_write.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -431,94 +432,18 @@ static int listing_refresh(struct vfs *v)
 
 /* An open new name in /instances collecting a CreateInstanceRequest; flush sends it. */
 struct request_handle {
-    struct vfs_handle base;
-    struct vfs *v;
+    struct json_write jw; /* first; its lock is taken before s->lock; done: created */
     atomic_int refs;
-    pthread_mutex_t lock; /* buf, len, dirty, last_err, created; taken before s->lock */
     char *name;
-    char *buf;
-    size_t len;
-    atomic_size_t size; /* len, readable without the lock for stat */
-    bool dirty;         /* written since the last flush */
-    bool created;
-    int last_err;
 };
 
 static void request_unref(struct request_handle *h)
 {
     if (atomic_fetch_sub(&h->refs, 1) != 1)
         return;
-    pthread_mutex_destroy(&h->lock);
+    json_write_fini(&h->jw);
     free(h->name);
-    free(h->buf);
     free(h);
-}
-
-static int request_resize(struct request_handle *h, size_t len)
-{
-    if (len > REQUEST_MAX)
-        return -EFBIG;
-    if (len > h->len) {
-        char *grown = realloc(h->buf, len);
-        if (!grown)
-            return -ENOMEM;
-        memset(grown + h->len, 0, len - h->len);
-        h->buf = grown;
-    }
-    h->len = len;
-    atomic_store(&h->size, len);
-    h->dirty = true;
-    return 0;
-}
-
-static int request_write(struct vfs_handle *base, const char *buf, size_t size, off_t off)
-{
-    struct request_handle *h = (struct request_handle *)base;
-    if (off < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&h->lock);
-    int err = 0;
-    if (h->created)
-        err = -EROFS; /* the instance exists; the name is a link to it now */
-    else if ((size_t)off + size > h->len)
-        err = request_resize(h, (size_t)off + size);
-    if (!err) {
-        memcpy(h->buf + off, buf, size);
-        h->dirty = true;
-    }
-    pthread_mutex_unlock(&h->lock);
-    return err ? err : (int)size;
-}
-
-static int request_read(struct vfs_handle *base, char *buf, size_t size, off_t off)
-{
-    struct request_handle *h = (struct request_handle *)base;
-    pthread_mutex_lock(&h->lock);
-    size_t n = 0;
-    if (off >= 0 && (size_t)off < h->len) {
-        n = h->len - (size_t)off < size ? h->len - (size_t)off : size;
-        memcpy(buf, h->buf + off, n);
-    }
-    pthread_mutex_unlock(&h->lock);
-    return (int)n;
-}
-
-static int request_truncate(struct vfs_handle *base, off_t size)
-{
-    struct request_handle *h = (struct request_handle *)base;
-    if (size < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&h->lock);
-    int err = h->created ? -EROFS : request_resize(h, (size_t)size);
-    pthread_mutex_unlock(&h->lock);
-    return err;
-}
-
-static int request_getattr(struct vfs_handle *base, struct stat *st)
-{
-    struct request_handle *h = (struct request_handle *)base;
-    vfs_stat_file(h->v, st, (off_t)atomic_load(&h->size), 0644, 0);
-    return 0;
 }
 
 /* Checks and sends what was written; 0 once the instance exists. Errors: -EINVAL for JSON
@@ -526,10 +451,10 @@ static int request_getattr(struct vfs_handle *base, struct stat *st)
  * the transport's errno. */
 static int request_submit(struct request_handle *h)
 {
-    struct vfs *v = h->v;
+    struct vfs *v = h->jw.v;
     char why[256];
-    json_t *req =
-        instance_request_parse(h->buf ? h->buf : "", h->len, v->cfg.user_id, why, sizeof why);
+    json_t *req = instance_request_parse(h->jw.buf ? h->jw.buf : "", h->jw.len, v->cfg.user_id, why,
+                                         sizeof why);
     if (!req) {
         log_warn("instances: %s is not a CreateInstanceRequest, nothing sent: %s", h->name, why);
         return -EINVAL;
@@ -595,25 +520,25 @@ static int request_submit(struct request_handle *h)
 static int request_flush(struct vfs_handle *base)
 {
     struct request_handle *h = (struct request_handle *)base;
-    pthread_mutex_lock(&h->lock);
-    if (h->dirty && !h->created) {
-        h->dirty = false;
-        h->last_err = request_submit(h);
-        h->created = h->last_err == 0;
+    pthread_mutex_lock(&h->jw.lock);
+    if (h->jw.dirty && !h->jw.done) {
+        h->jw.dirty = false;
+        h->jw.last_err = request_submit(h);
+        h->jw.done = h->jw.last_err == 0;
     }
-    int err = h->last_err;
-    if (!err && !h->created && h->len == 0) {
+    int err = h->jw.last_err;
+    if (!err && !h->jw.done && h->jw.len == 0) {
         log_debug("instances: %s closed before anything was written, nothing sent", h->name);
         err = -EINVAL;
     }
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->jw.lock);
     return err;
 }
 
 static void request_release(struct vfs_handle *base)
 {
     struct request_handle *h = (struct request_handle *)base;
-    struct instances_state *s = h->v->instances;
+    struct instances_state *s = h->jw.v->instances;
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->npending; i++) {
         if (s->pending[i] == h) {
@@ -627,12 +552,12 @@ static void request_release(struct vfs_handle *base)
 }
 
 static const struct vfs_handle_ops request_ops = {
-    .read = request_read,
-    .write = request_write,
+    .read = json_write_read,
+    .write = json_write_write,
     .flush = request_flush,
     .fsync = request_flush,
-    .truncate = request_truncate,
-    .getattr = request_getattr,
+    .truncate = json_write_truncate,
+    .getattr = json_write_getattr,
     .release = request_release,
 };
 
@@ -727,7 +652,7 @@ static int instances_getattr(struct vfs *v, const struct vfs_path *p, struct sta
             vfs_stat_link(v, st, strlen(link->location) + 5, 0);
         pthread_mutex_unlock(&s->lock);
         if (h) {
-            request_getattr(&h->base, st);
+            json_write_getattr(&h->jw.base, st);
             request_unref(h);
         }
         return link || h ? 0 : -ENOENT;
@@ -919,11 +844,8 @@ static int instances_create(struct vfs *v, const struct vfs_path *p, mode_t mode
         free(name);
         return -ENOMEM;
     }
-    h->base.ops = &request_ops;
-    h->v = v;
+    json_write_init(&h->jw, &request_ops, v, REQUEST_MAX);
     atomic_init(&h->refs, 1);
-    atomic_init(&h->size, 0);
-    pthread_mutex_init(&h->lock, NULL);
     h->name = name;
     int err = 0;
     pthread_mutex_lock(&s->lock);
@@ -947,7 +869,7 @@ static int instances_create(struct vfs *v, const struct vfs_path *p, mode_t mode
         return err;
     }
     fi->direct_io = 1;
-    fi->fh = (uint64_t)(uintptr_t)&h->base;
+    fi->fh = (uint64_t)(uintptr_t)&h->jw.base;
     return 0;
 }
 
@@ -961,7 +883,7 @@ static int instances_truncate(struct vfs *v, const struct vfs_path *p, off_t siz
     pthread_mutex_unlock(&s->lock);
     if (!h)
         return -ENOENT;
-    int err = request_truncate(&h->base, size);
+    int err = json_write_truncate(&h->jw.base, size);
     request_unref(h);
     return err;
 }

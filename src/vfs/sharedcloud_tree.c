@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "remote/sharedcloud_api.h"
+#include "vfs/json_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -315,91 +316,16 @@ static void keep_unsent(struct vfs *v, const char *path, const char *base, const
 
 /* An open file collecting a JSON object: a new name (create) or an instance (update). */
 struct sc_write {
-    struct vfs_handle base;
-    struct vfs *v;
-    pthread_mutex_t lock;                /* buf, len, dirty, done, last_err */
+    struct json_write jw;                /* first; done: a new name's instance exists */
     char name[NAME_MAX + 1];             /* the file's name */
     char uuid[SHAREDCLOUD_UUID_LEN + 1]; /* the instance updated; "" for a new name */
-    char *buf;
-    size_t len;
-    atomic_size_t size; /* len, for stat without the lock */
-    bool dirty;         /* written since the last flush */
-    bool done;          /* a new name's instance exists */
-    int last_err;
 };
-
-static int write_resize(struct sc_write *h, size_t len)
-{
-    if (len > SC_WRITE_MAX)
-        return -EFBIG;
-    if (len > h->len) {
-        char *grown = realloc(h->buf, len);
-        if (!grown)
-            return -ENOMEM;
-        memset(grown + h->len, 0, len - h->len);
-        h->buf = grown;
-    }
-    h->len = len;
-    atomic_store(&h->size, len);
-    h->dirty = true;
-    return 0;
-}
-
-static int write_write(struct vfs_handle *base, const char *buf, size_t size, off_t off)
-{
-    struct sc_write *h = (struct sc_write *)base;
-    if (off < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&h->lock);
-    int err = 0;
-    if (h->done)
-        err = -EROFS; /* the instance exists; the name is a link to it now */
-    else if ((size_t)off + size > h->len)
-        err = write_resize(h, (size_t)off + size);
-    if (!err) {
-        memcpy(h->buf + off, buf, size);
-        h->dirty = true;
-    }
-    pthread_mutex_unlock(&h->lock);
-    return err ? err : (int)size;
-}
-
-static int write_read(struct vfs_handle *base, char *buf, size_t size, off_t off)
-{
-    struct sc_write *h = (struct sc_write *)base;
-    pthread_mutex_lock(&h->lock);
-    size_t n = 0;
-    if (off >= 0 && (size_t)off < h->len) {
-        n = h->len - (size_t)off < size ? h->len - (size_t)off : size;
-        memcpy(buf, h->buf + off, n);
-    }
-    pthread_mutex_unlock(&h->lock);
-    return (int)n;
-}
-
-static int write_truncate(struct vfs_handle *base, off_t size)
-{
-    struct sc_write *h = (struct sc_write *)base;
-    if (size < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&h->lock);
-    int err = h->done ? -EROFS : write_resize(h, (size_t)size);
-    pthread_mutex_unlock(&h->lock);
-    return err;
-}
-
-static int write_getattr(struct vfs_handle *base, struct stat *st)
-{
-    struct sc_write *h = (struct sc_write *)base;
-    vfs_stat_file(h->v, st, (off_t)atomic_load(&h->size), 0644, 0);
-    return 0;
-}
 
 /* The JSON object written, or NULL with the reason logged. */
 static json_t *written_object(struct sc_write *h, const char *path)
 {
     json_error_t jerr;
-    json_t *obj = json_loadb(h->buf ? h->buf : "", h->len, 0, &jerr);
+    json_t *obj = json_loadb(h->jw.buf ? h->jw.buf : "", h->jw.len, 0, &jerr);
     if (!json_is_object(obj)) {
         log_warn("sharedcloud: %s: not a JSON object, nothing sent: %s", path,
                  obj ? "another JSON value" : jerr.text);
@@ -412,7 +338,7 @@ static json_t *written_object(struct sc_write *h, const char *path)
 /* Sends what a new name received as a POST; the name then links to the new <uuid>.json. */
 static int write_create(struct sc_write *h, const char *path, json_t *fields)
 {
-    struct vfs *v = h->v;
+    struct vfs *v = h->jw.v;
     struct sc_state *s = state_of(v);
     if (!json_object_get(fields, "name")) {
         char base[NAME_MAX + 1];
@@ -459,7 +385,7 @@ static int write_create(struct sc_write *h, const char *path, json_t *fields)
 /* Sends what <uuid>.json received as a PATCH of exactly those fields. */
 static int write_update(struct sc_write *h, const char *path, json_t *fields)
 {
-    struct vfs *v = h->v;
+    struct vfs *v = h->jw.v;
     struct sc_state *s = state_of(v);
     struct sharedcloud_instance in;
     char message[SHAREDCLOUD_MESSAGE_LEN] = "";
@@ -491,7 +417,8 @@ static int write_submit(struct sc_write *h)
                            : write_create(h, path, fields);
     json_decref(fields);
     if (err)
-        keep_unsent(h->v, path, h->uuid[0] ? h->uuid : h->name, h->buf ? h->buf : "", h->len);
+        keep_unsent(h->jw.v, path, h->uuid[0] ? h->uuid : h->name, h->jw.buf ? h->jw.buf : "",
+                    h->jw.len);
     return err;
 }
 
@@ -501,26 +428,26 @@ static int write_submit(struct sc_write *h)
 static int write_flush(struct vfs_handle *base)
 {
     struct sc_write *h = (struct sc_write *)base;
-    pthread_mutex_lock(&h->lock);
-    if (h->dirty && !h->done) {
-        h->dirty = false;
-        h->last_err = write_submit(h);
-        h->done = h->last_err == 0 && !h->uuid[0];
+    pthread_mutex_lock(&h->jw.lock);
+    if (h->jw.dirty && !h->jw.done) {
+        h->jw.dirty = false;
+        h->jw.last_err = write_submit(h);
+        h->jw.done = h->jw.last_err == 0 && !h->uuid[0];
     }
-    int err = h->last_err;
-    if (!err && !h->done && !h->uuid[0] && h->len == 0) {
+    int err = h->jw.last_err;
+    if (!err && !h->jw.done && !h->uuid[0] && h->jw.len == 0) {
         log_info("sharedcloud: /instances/%s: closed before anything was written, nothing sent",
                  h->name);
         err = -EINVAL;
     }
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->jw.lock);
     return err;
 }
 
 static void write_release(struct vfs_handle *base)
 {
     struct sc_write *h = (struct sc_write *)base;
-    struct sc_state *s = state_of(h->v);
+    struct sc_state *s = state_of(h->jw.v);
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->npending; i++) {
         if (s->pending[i] == h) {
@@ -529,18 +456,17 @@ static void write_release(struct vfs_handle *base)
         }
     }
     pthread_mutex_unlock(&s->lock);
-    pthread_mutex_destroy(&h->lock);
-    free(h->buf);
+    json_write_fini(&h->jw);
     free(h);
 }
 
 static const struct vfs_handle_ops write_ops = {
-    .read = write_read,
-    .write = write_write,
+    .read = json_write_read,
+    .write = json_write_write,
     .flush = write_flush,
     .fsync = write_flush,
-    .truncate = write_truncate,
-    .getattr = write_getattr,
+    .truncate = json_write_truncate,
+    .getattr = json_write_getattr,
     .release = write_release,
 };
 
@@ -549,9 +475,7 @@ static struct sc_write *write_new(struct vfs *v, const char *name, const char *u
     struct sc_write *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
-    h->base.ops = &write_ops;
-    h->v = v;
-    pthread_mutex_init(&h->lock, NULL);
+    json_write_init(&h->jw, &write_ops, v, SC_WRITE_MAX);
     snprintf(h->name, sizeof h->name, "%s", name);
     snprintf(h->uuid, sizeof h->uuid, "%s", uuid ? uuid : "");
     return h;
@@ -686,7 +610,7 @@ static int sc_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
         if (link)
             vfs_stat_link(v, st, SHAREDCLOUD_UUID_LEN + strlen(JSON_SUFFIX), 0);
         else if (h)
-            write_getattr(&h->base, st);
+            json_write_getattr(&h->jw.base, st);
         pthread_mutex_unlock(&s->lock);
         return link || h ? 0 : -ENOENT;
     }
@@ -752,7 +676,7 @@ static int sc_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_f
         if (find_link(s, s->pending[i]->name))
             continue;
         snprintf(l[n].name, sizeof l[n].name, "%s", s->pending[i]->name);
-        write_getattr(&s->pending[i]->base, &l[n++].st);
+        json_write_getattr(&s->pending[i]->jw.base, &l[n++].st);
     }
     pthread_mutex_unlock(&s->lock);
     if (!l)
@@ -824,12 +748,10 @@ static int sc_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_inf
         struct sc_write *w = write_new(v, file, p->name);
         /* Without O_TRUNC the file starts as it is, as any file would. */
         if (w && !(fi->flags & O_TRUNC)) {
-            w->buf = e.text;
-            w->len = e.len;
-            atomic_store(&w->size, e.len);
+            json_write_set(&w->jw, e.text, e.len);
             e.text = NULL;
         }
-        h = w ? &w->base : NULL;
+        h = w ? &w->jw.base : NULL;
     }
     entry_clear(&e);
     if (!h)
@@ -874,12 +796,12 @@ static int sc_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
     }
     pthread_mutex_unlock(&s->lock);
     if (err) {
-        pthread_mutex_destroy(&h->lock);
+        json_write_fini(&h->jw);
         free(h);
         return err;
     }
     fi->direct_io = 1;
-    fi->fh = (uint64_t)(uintptr_t)&h->base;
+    fi->fh = (uint64_t)(uintptr_t)&h->jw.base;
     return 0;
 }
 
