@@ -94,6 +94,25 @@ json_t *api_json_parse(const char *text, size_t len, json_error_t *err)
     return root;
 }
 
+int api_json_send(struct http_client *c, const char *method, const char *path, json_t *body,
+                  size_t dump_flags, struct http_response *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    char *text = body ? json_dumps(body, dump_flags) : NULL;
+    if (body && !text)
+        return -ENOMEM;
+    struct http_request req = {
+        .method = method,
+        .url = path,
+        .body = text,
+        .body_len = text ? strlen(text) : 0,
+        .content_type = text ? "application/json" : NULL,
+    };
+    int err = http_perform(c, &req, resp);
+    free(text);
+    return err;
+}
+
 int api_json_call(struct http_client *c, const char *method, const char *path, json_t *body,
                   json_t **out, char *message)
 {
@@ -104,19 +123,8 @@ int api_json_call_status(struct http_client *c, const char *method, const char *
                          json_t **out, long *status, char *message)
 {
     *out = NULL;
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (body && !text)
-        return -ENOMEM;
-    struct http_request req = {
-        .method = method,
-        .url = path,
-        .body = text,
-        .body_len = text ? strlen(text) : 0,
-        .content_type = text ? "application/json" : NULL,
-    };
     struct http_response resp;
-    int err = http_perform(c, &req, &resp);
-    free(text);
+    int err = api_json_send(c, method, path, body, JSON_COMPACT, &resp);
     if (!err && resp.body_len > 0) {
         json_error_t jerr;
         *out = api_json_parse(resp.body, resp.body_len, &jerr);

@@ -1,6 +1,7 @@
 #include "remote/sharedcloud_api.h"
 
 #include "log.h"
+#include "remote/api_json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -96,19 +97,8 @@ static int call(struct http_client *c, const char *method, const char *path, jso
         message = scratch;
     message[0] = '\0';
     /* 15 digits: a price typed as 0.3 goes as 0.3, not 0.29999999999999999. */
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-    if (body && !text)
-        return -ENOMEM;
-    struct http_request req = {
-        .method = method,
-        .url = path,
-        .body = text,
-        .body_len = text ? strlen(text) : 0,
-        .content_type = text ? "application/json" : NULL,
-    };
     struct http_response resp;
-    int err = http_perform(c, &req, &resp);
-    free(text);
+    int err = api_json_send(c, method, path, body, JSON_COMPACT | JSON_REAL_PRECISION(15), &resp);
     if (!err && resp.status >= 300) {
         snprintf(message, SHAREDCLOUD_MESSAGE_LEN, "redirected to %s",
                  resp.location ? resp.location : "(nowhere)");

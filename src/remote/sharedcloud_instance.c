@@ -1,5 +1,7 @@
 #include "remote/sharedcloud_instance.h"
 
+#include "json_text.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -280,19 +282,9 @@ char *sharedcloud_instance_render(const struct sharedcloud_instance *in)
     if (json_object_get(copy, "gpu") && !in->gpu)
         json_object_set_new(copy, "gpu", json_null());
     json_object_del(copy, "current_server_time");
-    char *text = json_dumps(copy, JSON_INDENT(4) | JSON_REAL_PRECISION(15));
+    char *text = json_text_dump(copy, JSON_INDENT(4) | JSON_REAL_PRECISION(15), NULL);
     json_decref(copy);
-    if (!text)
-        return NULL;
-    size_t len = strlen(text);
-    char *out = realloc(text, len + 2);
-    if (!out) {
-        free(text);
-        return NULL;
-    }
-    out[len] = '\n';
-    out[len + 1] = '\0';
-    return out;
+    return text;
 }
 
 json_t *sharedcloud_instance_request(json_t *fields, char *err, size_t err_len)

@@ -1,5 +1,7 @@
 #include "remote/vrc_file.h"
 
+#include "json_text.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,7 +126,8 @@ struct vrc_file *vrc_file_parse(json_t *obj, char *err, size_t err_len)
     f->tags = calloc(json_array_size(tags) + 1, sizeof *f->tags);
     json_t *versions = json_object_get(obj, "versions");
     f->versions = calloc(json_array_size(versions) + 1, sizeof *f->versions);
-    f->json = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    /* file.json ends with a newline, as a text file should. */
+    f->json = json_text_dump(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER, &f->json_len);
     if (!f->tags || !f->versions || !f->json)
         goto oom;
     size_t i;
@@ -139,14 +142,6 @@ struct vrc_file *vrc_file_parse(json_t *obj, char *err, size_t err_len)
         if (json_is_object(v))
             parse_version(v, &f->versions[f->nversions++]);
     }
-    f->json_len = strlen(f->json);
-    /* file.json ends with a newline, as a text file should. */
-    char *with_newline = realloc(f->json, f->json_len + 2);
-    if (!with_newline)
-        goto oom;
-    f->json = with_newline;
-    f->json[f->json_len++] = '\n';
-    f->json[f->json_len] = '\0';
     return f;
 oom:
     snprintf(err, err_len, "out of memory");

@@ -1,5 +1,7 @@
 #include "remote/vrc_file_json.h"
 
+#include "json_text.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,17 +40,7 @@ char *vrc_file_json_render(const struct vrc_file *f, size_t *len)
     if (!obj)
         return NULL;
     set_md5s(f, obj);
-    char *text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *text = json_text_dump(obj, JSON_INDENT(2) | JSON_SORT_KEYS, len);
     json_decref(obj);
-    if (!text)
-        return NULL;
-    *len = strlen(text);
-    char *with_newline = realloc(text, *len + 2);
-    if (!with_newline) {
-        free(text);
-        return NULL;
-    }
-    with_newline[(*len)++] = '\n';
-    with_newline[*len] = '\0';
-    return with_newline;
+    return text;
 }

@@ -1,5 +1,6 @@
 #include "vfs/stats_file.h"
 
+#include "json_text.h"
 #include "remote/api_stats.h"
 #include "vfs/buf_pool.h"
 #include "vfs/content_cache.h"
@@ -38,19 +39,9 @@ char *stats_file_render(struct vfs *v, size_t *len)
                         json_pack("{s:I, s:I, s:I, s:I}", "bytes_budget", (json_int_t)pool.budget,
                                   "bytes_now", (json_int_t)pool.charged, "bytes_peak",
                                   (json_int_t)pool.peak, "waits", (json_int_t)pool.waits));
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *text = json_text_dump(root, JSON_INDENT(2) | JSON_SORT_KEYS, len);
     json_decref(root);
-    if (!text)
-        return NULL;
-    *len = strlen(text);
-    char *with_newline = realloc(text, *len + 2);
-    if (!with_newline) {
-        free(text);
-        return NULL;
-    }
-    with_newline[(*len)++] = '\n';
-    with_newline[*len] = '\0';
-    return with_newline;
+    return text;
 }
 
 /* The last snapshot that stat reported (one mount per process). */

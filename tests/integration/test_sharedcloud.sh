@@ -94,6 +94,8 @@ write_json "$MNT/instances/$I1.json" '{"ask_price": 0.09}'
 check_eq "writing to <uuid>.json sent one PATCH" 1 "$(count_requests api PATCH "$ONE")"
 check_eq "of exactly the fields written" "{'ask_price': 0.09}" \
     "$(emu_state "json.loads([w['body'] for w in s['writes'] if w['method']=='PATCH'][-1])")"
+check_eq "the price goes as typed, not as 0.089999999999999997" '{"ask_price":0.09}' \
+    "$(emu_state "[w['body'] for w in s['writes'] if w['method']=='PATCH'][-1]")"
 check_eq "the server has the new price" 0.09 "$(server_field instance1 ask_price)"
 check_eq "and kept the other fields" "2 instance1 1" \
     "$(server_field instance1 max_num_parallel_jobs) $(server_field instance1 name) $(server_field instance1 type)"
