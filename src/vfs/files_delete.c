@@ -25,7 +25,7 @@ static double mono_now(void)
 
 static struct tombstones *tombs_of(struct vfs *v)
 {
-    return v->writes->tombs;
+    return files_write_state_of(v)->tombs;
 }
 
 /* --- what a subtree holds, taken before it is deleted ------------------------------------------
@@ -167,7 +167,7 @@ static void bury(struct vfs *v, struct snapshot *s, const char *root, const char
 
 static int delete_file(struct vfs *v, const struct vfs_path *p, const char *path)
 {
-    int err = files_write_busy(v->writes, p->file_id);
+    int err = files_write_busy(files_write_state_of(v), p->file_id);
     if (err) {
         log_info("%s: not deleting File %s: it is being written or uploaded (EBUSY)", path,
                  p->file_id);
@@ -182,7 +182,7 @@ static int delete_file(struct vfs *v, const struct vfs_path *p, const char *path
         log_warn("%s: deleting File %s failed: %s", path, p->file_id, strerror(-err));
     } else {
         files_meta_forget(v, p->file_id);
-        files_write_forget_file(v->writes, p->file_id);
+        files_write_forget_file(files_write_state_of(v), p->file_id);
         log_info("%s: deleted File %s with all its versions", path, p->file_id);
         bury(v, &s, root, path);
     }
@@ -204,7 +204,7 @@ static int delete_version(struct vfs *v, const struct vfs_path *p, const char *p
                  newest);
         return -EBUSY;
     }
-    if ((err = files_write_busy(v->writes, p->file_id)) != 0) {
+    if ((err = files_write_busy(files_write_state_of(v), p->file_id)) != 0) {
         log_info("%s: not deleting version %d: File %s is being written or uploaded (EBUSY)", path,
                  p->version, p->file_id);
         return err;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "vfs/content_cache.h"
 #include "vfs/files_meta.h"
+#include "vfs/files_subtree.h"
 #include "vfs/files_write_internal.h"
 #include "vfs/local_link.h"
 #include "vfs/names.h"
@@ -34,6 +35,11 @@
 #include <unistd.h>
 
 #define STAGING_SUBDIR "staging"
+
+struct files_write_state *files_write_state_of(struct vfs *v)
+{
+    return *subtree_state(v, &files_subtree);
+}
 
 /* What stats.json says about a stage, by enum phase. */
 static const char *const phase_names[] = {"staged", "queued", "uploading", "failed", "done"};
@@ -61,28 +67,6 @@ static bool is_top(const struct vfs_path *p)
     return p->kind == VP_FILES_NAME || p->kind == VP_TAG_NAME;
 }
 
-/* mkdir -p with mode for the directories it makes. */
-static int make_dirs(const char *path, mode_t mode)
-{
-    char *p = strdup(path);
-    if (!p)
-        return -ENOMEM;
-    int err = 0;
-    for (char *c = p + 1; !err; c++) {
-        bool end = *c == '\0';
-        if (*c != '/' && !end)
-            continue;
-        *c = '\0';
-        if (mkdir(p, mode) != 0 && errno != EEXIST)
-            err = -errno;
-        if (end)
-            break;
-        *c = '/';
-    }
-    free(p);
-    return err;
-}
-
 int files_write_init(struct vfs *v)
 {
     struct files_write_state *w = calloc(1, sizeof *w);
@@ -98,7 +82,7 @@ int files_write_init(struct vfs *v)
         err = -ENOMEM;
     }
     if (!err)
-        err = make_dirs(w->dir, 0700);
+        err = vfs_make_dirs(w->dir, 0700);
     if (!err && !(w->tombs = tombstones_new()))
         err = -ENOMEM;
     if (err) {
@@ -113,7 +97,7 @@ int files_write_init(struct vfs *v)
     }
     files_recovery_scan(w);
     content_cache_set_reserved(v->content, w->space.used);
-    v->writes = w;
+    *subtree_state(v, &files_subtree) = w;
     if (v->cfg.foreground)
         files_recovery_ensure_worker(w);
     return 0;
@@ -121,7 +105,7 @@ int files_write_init(struct vfs *v)
 
 void files_write_destroy(struct vfs *v)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
@@ -157,12 +141,12 @@ void files_write_destroy(struct vfs *v)
     pthread_cond_destroy(&w->slots);
     free(w->dir);
     free(w);
-    v->writes = NULL;
+    *subtree_state(v, &files_subtree) = NULL;
 }
 
 int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     files_recovery_ensure_worker(w);
     char d[VFS_ID_MAX];
     const char *dir = dir_of(p, d);
@@ -185,7 +169,7 @@ int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st
 
 void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_fill_dir_t filler)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     files_recovery_ensure_worker(w);
     char d[VFS_ID_MAX] = "";
     if (p->kind == VP_TAG_DIR)
@@ -228,7 +212,7 @@ void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fus
 
 int files_write_readlink(struct vfs *v, const struct vfs_path *p, char *buf, size_t size)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     if (!is_top(p) || size == 0)
         return -EINVAL;
     char d[VFS_ID_MAX];
@@ -264,7 +248,7 @@ static bool is_alias_of(const struct vrc_file *f, const char *name)
 
 int files_write_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_info *fi)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     files_recovery_ensure_worker(w);
     bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
     char d[VFS_ID_MAX];
@@ -325,7 +309,7 @@ int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
     int refused = refuse_non_utf8(p->name);
     if (refused)
         return refused;
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     files_recovery_ensure_worker(w);
     struct staging_record r = {0};
     snprintf(r.name, sizeof r.name, "%s", p->name);
@@ -395,7 +379,7 @@ int files_write_create(struct vfs *v, const struct vfs_path *p, mode_t mode,
 
 int files_write_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     if (size < 0)
         return -EINVAL;
     char d[VFS_ID_MAX];
@@ -427,7 +411,7 @@ int files_write_truncate(struct vfs *v, const struct vfs_path *p, off_t size)
 
 int files_write_unlink(struct vfs *v, const struct vfs_path *p)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     char d[VFS_ID_MAX];
     const char *dir = dir_of(p, d);
     pthread_mutex_lock(&w->lock);
@@ -521,7 +505,7 @@ static int rename_of_alias(struct vfs *v, const struct vfs_path *from)
 int files_write_rename(struct vfs *v, const struct vfs_path *from, const struct vfs_path *to,
                        unsigned int flags)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     if (flags & RENAME_EXCHANGE)
         return -EINVAL;
     char d_from[VFS_ID_MAX], d_to[VFS_ID_MAX];
@@ -643,7 +627,7 @@ void files_write_forget_file(struct files_write_state *w, const char *file_id)
 
 json_t *files_write_stats(struct vfs *v)
 {
-    struct files_write_state *w = v->writes;
+    struct files_write_state *w = files_write_state_of(v);
     json_t *list = json_array();
     files_recovery_ensure_worker(w);
     pthread_mutex_lock(&w->lock);

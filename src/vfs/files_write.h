@@ -11,10 +11,10 @@
 
 #include <jansson.h>
 
-/* At mount: sets v->writes, creates cache_dir, and finishes or reports what a previous run
- * left staged. Returns 0 or a negative errno (the mount then fails). */
+/* At mount: sets the subtree's state (files_write_state_of), creates cache_dir, and finishes or
+ * reports what a previous run left staged. Returns 0 or a negative errno (the mount then fails). */
 int files_write_init(struct vfs *v);
-/* At unmount: waits for uploads in progress, frees v->writes. */
+/* At unmount: waits for uploads in progress, frees that state. */
 void files_write_destroy(struct vfs *v);
 
 /* A name that exists only locally (a staged new File, a temp file, a created File's symlink)

@@ -52,6 +52,10 @@ struct files_write_state {
 
 /* The surface of files_write.c that files_delete.c uses. */
 
+/* The write side's state of the mount: the files subtree's own (subtree_state), NULL before
+ * files_write_init and after files_write_destroy. */
+struct files_write_state *files_write_state_of(struct vfs *v);
+
 /* -EBUSY while a stage of the File is open or uploading (deleting it would pull the File from
  * under the upload), else 0. */
 int files_write_busy(struct files_write_state *w, const char *file_id);

@@ -237,3 +237,36 @@ char **instance_names_merge(const char *current, char *const *recent, size_t nre
     *count = m.count;
     return m.list;
 }
+
+bool instance_names_list_has(char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+int instance_names_list_push(char ***list, size_t *n, const char *s)
+{
+    char **grown = realloc(*list, (*n + 2) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    *list = grown;
+    grown[*n] = strdup(s);
+    if (!grown[*n])
+        return -ENOMEM;
+    grown[++*n] = NULL;
+    return 0;
+}
+
+void instance_names_list_remove(char **list, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(list[i], s) == 0) {
+            free(list[i]);
+            memmove(&list[i], &list[i + 1], (*n - i) * sizeof *list); /* with the NULL */
+            (*n)--;
+            return;
+        }
+    }
+}

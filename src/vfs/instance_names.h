@@ -55,4 +55,13 @@ int instance_names_presence(json_t *user, char *out, size_t out_len);
 char **instance_names_merge(const char *current, char *const *recent, size_t nrecent,
                             char *const *created, size_t ncreated, size_t *count);
 
+/* The lists of locations and names above and in instances_tree.c: NULL-terminated arrays of
+ * strings with their count n (free with instances_api_free_strings). */
+/* Whether s is one of the n strings of list (NULL with n 0 is fine). */
+bool instance_names_list_has(char *const *list, size_t n, const char *s);
+/* Appends a copy of s; 0 or -ENOMEM (the list stays valid either way). */
+int instance_names_list_push(char ***list, size_t *n, const char *s);
+/* Removes and frees the first string equal to s, if any. */
+void instance_names_list_remove(char **list, size_t *n, const char *s);
+
 #endif

@@ -1,5 +1,5 @@
 /* json_write: an open file whose content is collected in memory and sent by its subtree at
- * flush (close): a JSON request or object written to a name (instances_tree.c's
+ * flush (close): a JSON request or object written to a name (instance_create.c's
  * CreateInstanceRequest, sharedcloud_tree.c's create and update). The subtree's handle has a
  * struct json_write as its first member, and its ops table takes read, write, truncate and
  * getattr from here and brings its own flush (the sending) and release. */

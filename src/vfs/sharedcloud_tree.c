@@ -56,13 +56,6 @@ struct sc_state {
     size_t npending;
 };
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Instances change by their owner's hand, not by the minute as VRChat's do: cache_ttl. */
 static double sc_ttl(const struct vfs *v)
 {
@@ -117,7 +110,7 @@ static struct sc_entry *find_entry(struct sc_state *s, const char *uuid)
 static int keep_instance(struct sc_state *s, const struct sharedcloud_instance *in)
 {
     struct sc_entry fresh;
-    if (entry_set(&fresh, in, mono_now()) != 0)
+    if (entry_set(&fresh, in, vfs_mono_now()) != 0)
         return -ENOMEM;
     struct sc_entry *old = find_entry(s, in->uuid);
     if (old) {
@@ -146,7 +139,7 @@ static void forget_entry(struct sc_state *s, const char *uuid)
 
 static bool list_fresh(struct vfs *v, struct sc_state *s)
 {
-    return s->listed_at > 0 && mono_now() - s->listed_at < sc_ttl(v);
+    return s->listed_at > 0 && vfs_mono_now() - s->listed_at < sc_ttl(v);
 }
 
 /* Makes the list fresh: one GET of the list when it is stale. */
@@ -161,7 +154,7 @@ static int list_refresh(struct vfs *v)
     if (!fresh) {
         struct sharedcloud_instance *list = NULL;
         size_t n = 0;
-        double at = mono_now();
+        double at = vfs_mono_now();
         err = sharedcloud_api_list(v->http, &list, &n);
         struct sc_entry *e = err ? NULL : calloc(n ? n : 1, sizeof *e);
         if (!err && !e)
@@ -201,7 +194,7 @@ static int entry_get(struct vfs *v, const char *uuid, struct sc_entry *out)
     struct sc_entry *e = find_entry(s, uuid);
     bool fresh = list_fresh(v, s);
     int err = 0;
-    if (e && (fresh || mono_now() - e->at < sc_ttl(v))) {
+    if (e && (fresh || vfs_mono_now() - e->at < sc_ttl(v))) {
         *out = *e;
         out->name = e->name ? strdup(e->name) : NULL;
         out->text = strdup(e->text);
@@ -227,7 +220,7 @@ static int entry_get(struct vfs *v, const char *uuid, struct sc_entry *out)
     }
     if (err)
         return err;
-    err = entry_set(out, &in, mono_now());
+    err = entry_set(out, &in, vfs_mono_now());
     pthread_mutex_lock(&s->lock);
     if (!err)
         keep_instance(s, &in); /* without memory it is only asked again */
@@ -266,23 +259,6 @@ static struct sc_link *find_link(struct sc_state *s, const char *name)
 
 /* ----------------------------------------------------------------- what could not be sent */
 
-/* mkdir -p, 0700: 0 or -1 with errno. */
-static int make_dirs(const char *path)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-                return -1;
-            if (!(*p = c))
-                return 0;
-        }
-    }
-}
-
 /* Keeps text under cache_dir/UNSENT_DIR as <base>.XXXXXX.json and logs where, so that nothing
  * written is lost when the server refused it or could not be reached. */
 static void keep_unsent(struct vfs *v, const char *path, const char *base, const char *text,
@@ -292,8 +268,11 @@ static void keep_unsent(struct vfs *v, const char *path, const char *base, const
     snprintf(dir, sizeof dir, "%s/%s", v->cfg.cache_dir ? v->cfg.cache_dir : "/tmp", UNSENT_DIR);
     int n = snprintf(file, sizeof file, "%s/%s.XXXXXX.json", dir, base);
     int fd = -1;
-    if (n > 0 && (size_t)n < sizeof file && make_dirs(dir) == 0)
+    int made = n > 0 && (size_t)n < sizeof file ? vfs_make_dirs(dir, 0700) : -ENAMETOOLONG;
+    if (made == 0)
         fd = mkstemps(file, (int)strlen(JSON_SUFFIX));
+    else
+        errno = -made;
     bool ok = fd >= 0;
     for (size_t done = 0; ok && done < len;) {
         ssize_t w = write(fd, text + done, len - done);

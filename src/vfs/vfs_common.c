@@ -3,8 +3,11 @@
 #include "vfs/vfs_internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void stat_common(const struct vfs *v, struct stat *st, time_t mtime)
 {
@@ -115,4 +118,32 @@ struct vfs_handle *vfs_buffer_file_new(const struct vfs *v, char *data, size_t l
     b->base.ops = &buffer_file_ops;
     vfs_stat_file(v, &b->st, (off_t)len, 0444, mtime);
     return &b->base;
+}
+
+double vfs_mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int vfs_make_dirs(const char *path, mode_t mode)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -ENOMEM;
+    int err = 0;
+    for (char *c = p + 1; !err; c++) {
+        bool end = *c == '\0';
+        if (*c != '/' && !end)
+            continue;
+        *c = '\0';
+        if (mkdir(p, mode) != 0 && errno != EEXIST)
+            err = -errno;
+        if (end)
+            break;
+        *c = '/';
+    }
+    free(p);
+    return err;
 }

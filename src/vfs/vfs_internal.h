@@ -28,8 +28,6 @@
 /* The most top-level directories a service may have. */
 #define VFS_SUBTREES_MAX 8
 
-struct files_write_state;
-struct instances_state;
 struct inode_state;
 struct service;
 
@@ -55,14 +53,12 @@ struct vfs {
     gid_t gid;
     mode_t umask;
     time_t mount_time;
-    const struct service *service;     /* services.c: the top-level directories */
-    struct vfs_kernel kernel;          /* inode_ops.c, for the subtrees */
-    struct inode_state *inodes;        /* inode_ops.c: the node table and the kernel's caches */
-    struct files_write_state *writes;  /* files_write.c */
-    struct instances_state *instances; /* instances_tree.c */
-    struct buf_pool *pool;             /* transfer windows and READ replies: the memory budget */
-    struct content_cache *content;     /* version data on disk (blob_reader.c) */
-    void *states[VFS_SUBTREES_MAX];    /* any other subtree's own (subtree_state) */
+    const struct service *service;  /* services.c: the top-level directories */
+    struct vfs_kernel kernel;       /* inode_ops.c, for the subtrees */
+    struct inode_state *inodes;     /* inode_ops.c: the node table and the kernel's caches */
+    struct buf_pool *pool;          /* transfer windows and READ replies: the memory budget */
+    struct content_cache *content;  /* version data on disk (blob_reader.c) */
+    void *states[VFS_SUBTREES_MAX]; /* each subtree's own, set by its init (subtree_state) */
 };
 
 /* The kernel drops the listings it keeps of the directory at path and of those below it, now
@@ -116,5 +112,12 @@ struct vfs_handle *vfs_buffer_file_new(const struct vfs *v, char *data, size_t l
 void vfs_stat_dir(const struct vfs *v, struct stat *st, time_t mtime);
 void vfs_stat_file(const struct vfs *v, struct stat *st, off_t size, mode_t mode, time_t mtime);
 void vfs_stat_link(const struct vfs *v, struct stat *st, size_t target_len, time_t mtime);
+
+/* mkdir -p: makes path and the directories above it that are missing, with mode. 0 or a
+ * negative errno (the first mkdir that failed for another reason than EEXIST). */
+int vfs_make_dirs(const char *path, mode_t mode);
+
+/* Seconds on the monotonic clock, for freshness. */
+double vfs_mono_now(void);
 
 #endif
