@@ -4,6 +4,7 @@
 #include "remote/files_api.h"
 #include "vfs/md5_memory.h"
 #include "vfs/single_flight.h"
+#include "vfs/str_hash.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -87,6 +88,134 @@ static void listing_key(char *key, size_t len, const char *tag)
     snprintf(key, len, "l:%s", tag ? tag : "");
 }
 
+/* Where each File was last listed, so that one that expired is refreshed with that listing page
+ * (up to 100 Files in one request, the way a walk through /files goes on) rather than alone with
+ * GET /file. An open-addressing table of fileId -> (listing, page), under its own lock; it only
+ * grows, by the Files listed. tag: the index in vfs_path_tags, -1 for the untagged listing. */
+struct origin {
+    char *id;
+    int tag, page;
+};
+static pthread_mutex_t origins_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct origin *origins;
+static size_t origins_size, origins_count;
+static _Atomic uint64_t page_refreshes;
+
+static struct origin *origin_slot(struct origin *table, size_t size, const char *id)
+{
+    for (size_t i = (size_t)str_hash(id) & (size - 1);; i = (i + 1) & (size - 1))
+        if (!table[i].id || strcmp(table[i].id, id) == 0)
+            return &table[i];
+}
+
+static int tag_index(const char *tag)
+{
+    for (int i = 0; tag && vfs_path_tags[i]; i++)
+        if (strcmp(vfs_path_tags[i], tag) == 0)
+            return i;
+    return -1;
+}
+
+/* Records that id was on that page. Out of memory: not recorded (it is then asked alone). */
+static void origin_note(const char *id, int tag, int page)
+{
+    pthread_mutex_lock(&origins_lock);
+    if ((origins_count + 1) * 2 > origins_size) {
+        size_t size = origins_size ? origins_size * 2 : 256;
+        struct origin *grown = calloc(size, sizeof *grown);
+        if (!grown)
+            goto out;
+        for (size_t i = 0; i < origins_size; i++)
+            if (origins[i].id)
+                *origin_slot(grown, size, origins[i].id) = origins[i];
+        free(origins);
+        origins = grown;
+        origins_size = size;
+    }
+    struct origin *o = origin_slot(origins, origins_size, id);
+    if (!o->id) {
+        if (!(o->id = strdup(id)))
+            goto out;
+        origins_count++;
+    }
+    o->tag = tag;
+    o->page = page;
+out:
+    pthread_mutex_unlock(&origins_lock);
+}
+
+static bool origin_of(const char *id, int *tag, int *page)
+{
+    bool found = false;
+    pthread_mutex_lock(&origins_lock);
+    if (origins_size) {
+        struct origin *o = origin_slot(origins, origins_size, id);
+        if ((found = o->id != NULL)) {
+            *tag = o->tag;
+            *page = o->page;
+        }
+    }
+    pthread_mutex_unlock(&origins_lock);
+    return found;
+}
+
+/* Caches every File of one page of a listing (tag NULL: untagged), noting where each was; *want,
+ * when non-NULL, gets a reference to the File with that id if the page holds it. Appends the
+ * ids to l when l is non-NULL. */
+static int listing_page(struct vfs *v, const char *tag, int page, struct file_listing *l,
+                        const char *want_id, struct vrc_file **want, bool *last)
+{
+    struct vrc_file **files;
+    size_t count;
+    int err =
+        files_list_page(v->http, tag, page * FILES_PAGE_MAX, FILES_PAGE_MAX, &files, &count, last);
+    if (err)
+        return err;
+    atomic_fetch_add_explicit(tag ? &tag_pages : &untagged_pages, 1, memory_order_relaxed);
+    int ti = tag_index(tag);
+    for (size_t i = 0; i < count && !err; i++) {
+        if (!files[i])
+            continue;
+        char key[VFS_ID_MAX + 8];
+        file_key(key, sizeof key, files[i]->id);
+        remember_md5s(files[i], false);
+        if (strlen(files[i]->id) < VFS_ID_MAX) {
+            cache_insert(v->cache, key, vrc_file_ref(files[i]), &file_ops);
+            origin_note(files[i]->id, ti, page);
+        }
+        if (want && !*want && strcmp(files[i]->id, want_id) == 0)
+            *want = vrc_file_ref(files[i]);
+        if (l)
+            err = file_listing_append(l, files[i]->id);
+    }
+    files_free_list(files, count);
+    return err;
+}
+
+/* The File, fresh from the listing page it was last seen on, with the rest of that page; NULL
+ * when it was never listed, the page no longer holds it (it moved, or is gone), the fetch failed,
+ * or cache_ttl=0 (nothing would be kept for the others). Another thread fetching that page is
+ * waited for instead, and the File then looked up in the cache. */
+static struct vrc_file *refresh_from_page(struct vfs *v, const char *file_id)
+{
+    int tag, page;
+    if (v->cfg.cache_ttl <= 0 || !fetches || !origin_of(file_id, &tag, &page))
+        return NULL;
+    char pkey[64], key[VFS_ID_MAX + 8];
+    snprintf(pkey, sizeof pkey, "p:%d/%d", tag, page);
+    struct vrc_file *f = NULL;
+    if (single_flight_begin(fetches, pkey)) {
+        bool last;
+        atomic_fetch_add_explicit(&page_refreshes, 1, memory_order_relaxed);
+        listing_page(v, tag < 0 ? NULL : vfs_path_tags[tag], page, NULL, file_id, &f, &last);
+        single_flight_end(fetches, pkey);
+        return f;
+    }
+    void *value;
+    file_key(key, sizeof key, file_id);
+    return cache_lookup(v->cache, key, &value) == CACHE_HIT ? value : NULL;
+}
+
 int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
 {
     char key[VFS_ID_MAX + 8];
@@ -106,13 +235,16 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out)
         if (!fetches || single_flight_begin(fetches, key))
             break; /* else another thread's GET /file of it ended: its answer may be cached */
     }
-    int err = files_get(v->http, file_id, out);
-    if (!err)
-        remember_md5s(*out, true);
-    if (err == -ENOENT)
-        cache_insert_negative(v->cache, key);
-    else if (!err)
-        cache_insert(v->cache, key, vrc_file_ref(*out), &file_ops);
+    int err = 0;
+    if (!(*out = refresh_from_page(v, file_id))) {
+        err = files_get(v->http, file_id, out);
+        if (!err)
+            remember_md5s(*out, true);
+        if (err == -ENOENT)
+            cache_insert_negative(v->cache, key);
+        else if (!err)
+            cache_insert(v->cache, key, vrc_file_ref(*out), &file_ops);
+    }
     if (fetches)
         single_flight_end(fetches, key);
     return err;
@@ -169,25 +301,8 @@ static int listing_fetch(struct vfs *v, const char *tag, struct file_listing *l)
                      tag ? tag : "", LISTING_PAGES_MAX * FILES_PAGE_MAX);
             return 0;
         }
-        struct vrc_file **files;
-        size_t count;
         bool last;
-        int err = files_list_page(v->http, tag, page * FILES_PAGE_MAX, FILES_PAGE_MAX, &files,
-                                  &count, &last);
-        if (err)
-            return err;
-        atomic_fetch_add_explicit(tag ? &tag_pages : &untagged_pages, 1, memory_order_relaxed);
-        for (size_t i = 0; i < count && !err; i++) {
-            if (!files[i])
-                continue;
-            char key[VFS_ID_MAX + 8];
-            file_key(key, sizeof key, files[i]->id);
-            remember_md5s(files[i], false);
-            if (strlen(files[i]->id) < VFS_ID_MAX)
-                cache_insert(v->cache, key, vrc_file_ref(files[i]), &file_ops);
-            err = file_listing_append(l, files[i]->id);
-        }
-        files_free_list(files, count);
+        int err = listing_page(v, tag, page, l, NULL, NULL, &last);
         if (err || last)
             return err;
     }

@@ -227,4 +227,18 @@ emu_ctl POST /config '{"latency_ms": 0}' >/dev/null
 check_eq "three stats in a File that expired, at once: one GET /file" 1 \
     "$(count_requests api GET "^/api/1/file/$C\$")"
 vrcfs_unmount
+
+# --- Files that expired during a walk are refreshed by their listing page, not one by one -------
+# The paths are made first: five stats in a row take far less than cache_ttl=5.
+paths=()
+for id in "${ids[@]:2:5}"; do paths+=("$MNT/files/$id/$(newest "$id")/file"); done
+vrcfs_mount -o cache_ttl=5
+ls "$MNT/files" >/dev/null
+sleep 5.5
+log_mark
+stat "${paths[@]}" >/dev/null
+check_eq "stats in five Files after cache_ttl: one GET /files (their page)" 1 \
+    "$(count_requests api GET '^/api/1/files$')"
+check_eq "and no GET /file" 0 "$(count_requests api GET '^/api/1/file/[^/]+$')"
+vrcfs_unmount
 finish
