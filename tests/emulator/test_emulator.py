@@ -667,6 +667,26 @@ class TestUploads(EmuTest):
         self.assertError(self.start(fid, n, "file"), 400)
         self.assertEqual(v2["version"], n + 1)
 
+    def test_blob_put_budget_holds_puts(self):
+        fid = self.new_file()
+        data = os.urandom(1000)
+        n = self.new_version(fid, data, b"sig")["version"]
+        url = self.start(fid, n, "file").json()["url"]
+        self.assertEqual(self.emu.control("POST", "config", {"blob_put_budget": -2}).status, 400)
+        self.emu.control("POST", "config", {"blob_put_budget": 1})
+        try:
+            self.assertEqual(self.put(url, data[:-1] + b"!", b64md5(data)).status, 400)  # let through
+            held = {}
+            t = threading.Thread(target=lambda: held.update(r=self.put(url, data, b64md5(data))))
+            t.start()
+            t.join(1.0)
+            self.assertTrue(t.is_alive(), "a PUT past the budget waits")
+        finally:
+            self.emu.control("POST", "config", {"blob_put_budget": -1})
+        t.join(10)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(held["r"].status, 200)
+
     def download_status(self, fid, n, typ, expect):
         return self.emu.api("GET", "/file/%s/%d/%s" % (fid, n, typ), cookie=self.c)
 
