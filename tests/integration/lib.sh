@@ -131,9 +131,12 @@ blob_path() {
 
 log_mark() { LOG_MARK=$(wc -l <"$T/requests.log"); }
 LOG_MARK=0
+# The requests logged since the mark, up to line LOG_END when it is set (to count what one
+# command sent after later commands ran).
+log_since_mark() { sed -n "$((LOG_MARK + 1)),${LOG_END:-\$}p" "$T/requests.log"; }
 
 count_requests() {
-    tail -n +"$((LOG_MARK + 1))" "$T/requests.log" | python3 -c "
+    log_since_mark | python3 -c "
 import json, re, sys
 n = 0
 for line in sys.stdin:
