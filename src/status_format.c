@@ -219,7 +219,7 @@ static const char *state_words(const char *state)
     } table[] = {
         {"staged", "staged: written here, uploaded at its close"},
         {"queued", "queued: left by an earlier run, uploaded soon"},
-        {"waiting", "waiting: another upload of this File goes first"},
+        {"hashing", "hashing: its md5 and signature are being finished"},
         {"uploading", "uploading"},
         {"finishing", "finishing: sent, the server checks it"},
         {"failed", "failed"},

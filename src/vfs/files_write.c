@@ -42,7 +42,8 @@ struct files_write_state *files_write_state_of(struct vfs *v)
 }
 
 /* What stats.json says about a stage, by enum phase. */
-static const char *const phase_names[] = {"staged", "queued", "uploading", "failed", "done"};
+static const char *const phase_names[] = {"staged",    "queued", "hashing", "uploading",
+                                          "finishing", "failed", "done"};
 
 /* The directory of p as a staging record names it: a fileId, "by-tag/<tag>", or "" for /files.
  * Uses buf (VFS_ID_MAX bytes). */
@@ -639,10 +640,13 @@ json_t *files_write_stats(struct vfs *v)
         char where[PATH_MAX];
         stage_mount_path(&s->rec, where, sizeof where);
         char *data = stage_path(w, s, "data");
-        json_t *item = json_pack("{s:s, s:I, s:I, s:s, s:s}", "path", where, "bytes_done",
-                                 (json_int_t)atomic_load(&s->done), "bytes_total",
-                                 (json_int_t)atomic_load(&s->total), "state", phase_names[phase],
-                                 "staged_at", data ? data : "");
+        uint64_t done = atomic_load(&s->done);
+        double started_at = 0;
+        double rate = progress_rate_get(&s->rate, progress_rate_now(), done, &started_at);
+        json_t *item = json_pack(
+            "{s:s, s:I, s:I, s:s, s:s, s:f, s:f}", "path", where, "bytes_done", (json_int_t)done,
+            "bytes_total", (json_int_t)atomic_load(&s->total), "state", phase_names[phase],
+            "staged_at", data ? data : "", "rate", rate, "started_at", started_at);
         int err = atomic_load(&s->last_err);
         if (item && phase == PHASE_FAILED && err)
             json_object_set_new(item, "error", json_string(strerror(-err)));

@@ -85,6 +85,7 @@ void stage_destroy(struct files_write_state *w, struct stage *s, bool keep_data)
         stage_remove_files(w, s);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
+    progress_rate_destroy(&s->rate);
     free(s);
 }
 
@@ -208,6 +209,7 @@ struct stage *stage_alloc(void)
     atomic_init(&s->last_err, 0);
     atomic_init(&s->done, 0);
     atomic_init(&s->total, 0);
+    progress_rate_init(&s->rate);
     return s;
 }
 

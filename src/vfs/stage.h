@@ -15,9 +15,20 @@
 #define VRCFS_STAGE_H
 
 #include "vfs/files_write_internal.h"
+#include "vfs/progress_rate.h"
 
-/* What stats.json says about a stage. */
-enum phase { PHASE_WRITING, PHASE_QUEUED, PHASE_UPLOADING, PHASE_FAILED, PHASE_DONE };
+/* What stats.json says about a stage: written, queued by recovery, its md5 and signature being
+ * finished, sending (or waiting for another upload of its File), sent and checked by the
+ * server. */
+enum phase {
+    PHASE_WRITING,
+    PHASE_QUEUED,
+    PHASE_HASHING,
+    PHASE_UPLOADING,
+    PHASE_FINISHING,
+    PHASE_FAILED,
+    PHASE_DONE
+};
 
 struct stage {
     /* Under w->lock. */
@@ -51,6 +62,7 @@ struct stage {
     atomic_int phase;
     atomic_int last_err;
     atomic_uint_fast64_t done, total;
+    struct progress_rate rate; /* wall-clock seconds; its own lock */
 };
 
 /* --- the stage's files and sidecar ------------------------------------------------------------ */

@@ -22,6 +22,10 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
     struct stage *s = arg;
     atomic_store(&s->done, done);
     atomic_store(&s->total, total);
+    progress_rate_add(&s->rate, progress_rate_now(), done);
+    /* All sent: what remains is the server's check ("complete"). */
+    if (total && done >= total)
+        atomic_store(&s->phase, PHASE_FINISHING);
 }
 
 /* Takes the upload slot of s's File: two stages (an alias and a created File's name, or a
@@ -105,10 +109,13 @@ int stage_upload(struct files_write_state *w, struct stage *s)
         return broken;
     }
     struct file_digest_result d;
+    atomic_store(&s->total, s->size);
+    atomic_store(&s->phase, PHASE_HASHING); /* a moment, unless the digest must start over */
     int err = stage_digest_finish(s, &d);
     if (!err && fflush(s->sig) != 0)
         err = -EIO;
     if (err) {
+        atomic_store(&s->phase, PHASE_WRITING);
         pthread_mutex_unlock(&s->lock);
         log_error("%s: cannot compute its md5 and signature (%s)", where, strerror(-err));
         return err;
@@ -119,6 +126,7 @@ int stage_upload(struct files_write_state *w, struct stage *s)
     atomic_store(&s->done, 0);
     atomic_store(&s->total, d.size + d.sig_size);
     atomic_store(&s->phase, PHASE_UPLOADING);
+    progress_rate_start(&s->rate, progress_rate_now());
     pthread_mutex_lock(&w->lock);
     s->rec.size = d.size;
     snprintf(s->rec.md5, sizeof s->rec.md5, "%s", d.md5_b64);

@@ -70,12 +70,24 @@ say "first seen at $FIRST%"
 check "as uploading, with a progress bar" grep -Eq "^    uploading \[[#-]+\] +[0-9]+% .* of 30[0-9.]+ MiB" "$T/first.out"
 check "a later call shows a higher percentage" wait_until 120 uploading_above "$FIRST"
 say "then at $(percent_of /files/big.bin)%"
+check "with its rate and time left" grep -Eq "^    uploading .*iB/s, [0-9dhms]+ left, for [0-9dhms]+$" "$T/status.out"
 check "the output has no ESC byte (not a tty)" bash -c "! grep -q $'\e' '$T/first.out' '$T/status.out'"
 wait "$CP_PID"
 check_eq "the cp succeeds" 0 "$?"
 config '{"blob_latency_ms": 0}'
 status "$MNT" >"$T/status.out"
 check "once done, the upload is gone from status" grep -qx "uploads: none" "$T/status.out"
+
+# --- all sent, the server still checks: finishing ----------------------------------------------
+head -c 6M /dev/urandom >"$T/6m"
+config '{"complete_delay_ms": 3000}'
+cp "$T/6m" "$MNT/files/fin.bin" &
+CP_PID=$!
+finishing() { status "$MNT" | grep -A1 -x "  /files/fin.bin" | grep -q "^    finishing: sent, the server checks it .* 100% "; }
+check "once all is sent, the upload shows as finishing" wait_until 60 finishing
+wait "$CP_PID"
+check_eq "and the cp succeeds" 0 "$?"
+config '{"complete_delay_ms": 0}'
 
 # --- --watch: a block each second, separated by a blank line ----------------------------------
 "$VRCFS" status "$MNT" --watch >"$T/watch.out" 2>&1 &
