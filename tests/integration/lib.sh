@@ -10,6 +10,7 @@
 #   vrcfs_unmount                  unmount and wait for the process to end
 #   emu_mounted [emulator flags]   emu_start, vrcfs_login and vrcfs_mount in one
 #   state; py EXPR                 save the emulator's state; run python over it as `s`
+#   wait_until SECONDS CMD...      poll CMD every 0.1 s until it succeeds (1 when it never does)
 #   emu_ctl METHOD PATH [JSON]     call the emulator's /_emulator control API
 #   emu_fault SPEC / emu_faults_clear
 #   blob_path FILE_ID N [TYPE]     where the emulator keeps a version's data
@@ -127,6 +128,16 @@ py() { python3 -c "import json; s=json.load(open('$T/state.json')); $1"; }
 
 blob_path() {
     emu_state "[d['data']['${3:-file}']['blob_path'] for f in s['files'] if f['id']=='$1' for d in f['versions'] if d['version']==$2][0]"
+}
+
+wait_until() { # SECONDS CMD...: polls CMD every 0.1 s until it succeeds
+    local n=$(($1 * 10))
+    shift
+    for _ in $(seq "$n"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 log_mark() { LOG_MARK=$(wc -l <"$T/requests.log"); }

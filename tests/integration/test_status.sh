@@ -16,15 +16,6 @@ percent_of() {
                    index($0, p) && substr($0, length($0) - length(p) + 1) == p { found = 1 }' \
         "$T/status.out"
 }
-wait_until() { # SECONDS CMD...: polls CMD every 0.1 s
-    local n=$(($1 * 10))
-    shift
-    for _ in $(seq "$n"); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 ls "$MNT/files" >/dev/null
 # --- the mount at rest --------------------------------------------------------------------------

@@ -44,15 +44,6 @@ import json, sys
 s = json.load(sys.stdin)
 sys.exit(0 if any(u['fileId'] == '$1' and u['parts'] for u in s['uploads']) else 1)"
 }
-wait_until() { # SECONDS CMD...: polls CMD every 0.1 s
-    local n=$(($1 * 10))
-    shift
-    for _ in $(seq "$n"); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
 # Blob PUTs in the emulator's log since log_mark: "parts" counts multipart ones, "faults" the
 # injected failures, "concurrency" the most part PUTs that were in flight at once.
 blob_log() {
