@@ -10,6 +10,7 @@
 #   vrcfs_unmount                  unmount and wait for the process to end
 #   emu_mounted [emulator flags]   emu_start, vrcfs_login and vrcfs_mount in one
 #   state; py EXPR                 save the emulator's state; run python over it as `s`
+#   write_json PATH TEXT           one open, write and close; prints the errno text of a failure
 #   wait_until SECONDS CMD...      poll CMD every 0.1 s until it succeeds (1 when it never does)
 #   emu_ctl METHOD PATH [JSON]     call the emulator's /_emulator control API
 #   emu_fault SPEC / emu_faults_clear
@@ -95,6 +96,19 @@ vrcfs_mount() {
         sleep 0.05
     done
     die "the mount did not appear within 10 s"
+}
+
+# write_json PATH TEXT: one open, one write, one close, printing the error of any, as an editor's
+# save would (bash itself ignores the close() of a redirection, where vrcfs sends the request).
+write_json() {
+    python3 -c '
+import sys
+try:
+    with open(sys.argv[1], "wb") as f:
+        f.write(sys.argv[2].encode())
+except OSError as e:
+    print(e.strerror)
+    sys.exit(1)' "$1" "$2"
 }
 
 vrcfs_unmount() {

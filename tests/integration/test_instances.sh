@@ -19,18 +19,6 @@ print(sum(1 for l in sys.stdin for r in [json.loads(l)]
           if r['host'] == 'api' and r['method'] == '$1' and re.search(r'''$2''', r['path'])
           and re.search(r'''$3''', r.get('query', ''))))"
 }
-# write_json PATH TEXT: writes TEXT with one open and one close, as an editor's save would, and
-# prints the error of either (bash itself ignores the close() of a redirection).
-cat >"$T/write.py" <<'PY'
-import sys
-try:
-    with open(sys.argv[1], "wb") as f:
-        f.write(sys.argv[2].encode())
-except OSError as e:
-    print(e.strerror)
-    sys.exit(1)
-PY
-write_json() { python3 "$T/write.py" "$1" "$2"; }
 
 # The seeded account (emulator gen_worlds): demo stands in a public instance of someone else's
 # world, owns a hidden one with a shortName, and has visited someone else's private one, which

@@ -10,17 +10,6 @@ LIST='^/api/v1/instances/$'
 ONE='^/api/v1/instances/[0-9a-f-]+/$'
 UNSENT=$T/staging/sharedcloud-unsent
 
-sc_mount() {
-    "$VRCFS" -f -o "contact=$CONTACT,cache_dir=$T/staging,rate=6000${1:+,$1}" "$MNT" \
-        >>"$T/vrcfs.log" 2>&1 &
-    VRCFS_PID=$!
-    for _ in $(seq 200); do
-        mountpoint -q "$MNT" && return 0
-        kill -0 "$VRCFS_PID" 2>/dev/null || die "vrcfs exited before mounting"
-        sleep 0.05
-    done
-    die "the mount did not appear within 10 s"
-}
 
 # The instance of the emulator called $1, as the server keeps it: FIELD of it.
 server_field() {
@@ -28,21 +17,9 @@ server_field() {
 }
 uuid_of() { server_field "$1" uuid; }
 
-# write_json PATH TEXT: one open, one write, one close, printing the error of any (bash ignores
-# the close() of a redirection, where the request is sent).
-cat >"$T/write.py" <<'PY'
-import sys
-try:
-    with open(sys.argv[1], "wb") as f:
-        f.write(sys.argv[2].encode())
-except OSError as e:
-    print(e.strerror)
-    sys.exit(1)
-PY
-write_json() { python3 "$T/write.py" "$1" "$2"; }
 
 # A long cache_ttl: nothing below depends on how long a step takes.
-sc_mount cache_ttl=3600
+vrcfs_mount -o cache_ttl=3600
 I1=$(uuid_of instance1)
 
 # The root has only what the service has.
@@ -136,7 +113,7 @@ check "rm of the created name only drops the link" rm "$MNT/instances/new-box.js
 
 # Faults: 429 and 503 are retried, within bounds, and the call succeeds.
 vrcfs_unmount
-sc_mount retries=3,cache_ttl=0 # every listing asks
+vrcfs_mount -o retries=3,cache_ttl=0 # every listing asks
 emu_fault "api:503:count=2"
 log_mark
 check "a listing through two 503s succeeds" ls "$MNT/instances"
