@@ -76,6 +76,14 @@ static void keep_line(enum log_level level, const char *line)
     free(text);
 }
 
+/* File names come from users and servers: keep one message on one line. */
+static void blank_controls(char *text)
+{
+    for (char *c = text; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     static const int priorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
@@ -86,10 +94,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* File names come from users and servers: keep one message on one line. */
-    for (char *c = line; *c; c++)
-        if ((unsigned char)*c < 0x20)
-            *c = ' ';
+    blank_controls(line);
     if (level <= LOG_LVL_INFO)
         memcpy(reason, line, sizeof line);
     keep_line(level, line);
@@ -138,9 +143,7 @@ void log_reason(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    for (char *c = reason; *c; c++)
-        if ((unsigned char)*c < 0x20)
-            *c = ' ';
+    blank_controls(reason);
 }
 
 const char *log_reason_last(void)
