@@ -9,19 +9,12 @@
 #include "vfs/files_write.h"
 #include "vfs/files_write_internal.h"
 #include "vfs/tombstones.h"
+#include "vfs/vfs_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct tombstones *tombs_of(struct vfs *v)
 {
@@ -151,7 +144,7 @@ static void bury(struct vfs *v, struct snapshot *s, const char *root, const char
         }
     }
     if (s->err ||
-        tombstones_add(tombs_of(v), root, s->e, s->n, mono_now() + FILES_DELETE_TOMB_S) != 0)
+        tombstones_add(tombs_of(v), root, s->e, s->n, vfs_mono_now() + FILES_DELETE_TOMB_S) != 0)
         log_warn("%s: deleted, but out of memory: removing the names left will fail", root);
     char *dir = strdup(root);
     char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -250,7 +243,7 @@ int files_delete_unlink(struct vfs *v, const struct vfs_path *p, const char *pat
     struct stat st;
     int err = files_tree_getattr(v, p, &st);
     if (err == -ENOENT)
-        return tombstones_remove(tombs_of(v), path, mono_now());
+        return tombstones_remove(tombs_of(v), path, vfs_mono_now());
     if (err)
         return err;
     if (p->kind == VP_FILE_JSON)
@@ -266,7 +259,7 @@ int files_delete_rmdir(struct vfs *v, const struct vfs_path *p, const char *path
     struct stat st;
     int err = files_tree_getattr(v, p, &st);
     if (err == -ENOENT)
-        return tombstones_remove(tombs_of(v), path, mono_now());
+        return tombstones_remove(tombs_of(v), path, vfs_mono_now());
     if (err)
         return err;
     if (p->kind == VP_FILE_DIR)
@@ -284,7 +277,7 @@ int files_delete_rmdir(struct vfs *v, const struct vfs_path *p, const char *path
 
 int files_delete_getattr(struct vfs *v, const char *path, struct stat *st)
 {
-    return tombstones_stat(tombs_of(v), path, mono_now(), st);
+    return tombstones_stat(tombs_of(v), path, vfs_mono_now(), st);
 }
 
 struct list_arg {
@@ -301,10 +294,10 @@ static void list_one(void *arg, const char *name, const struct stat *st)
 int files_delete_readdir(struct vfs *v, const char *path, void *buf, fuse_fill_dir_t filler)
 {
     struct list_arg a = {buf, filler};
-    return tombstones_list(tombs_of(v), path, mono_now(), list_one, &a);
+    return tombstones_list(tombs_of(v), path, vfs_mono_now(), list_one, &a);
 }
 
 int files_delete_readlink(struct vfs *v, const char *path, char *buf, size_t size)
 {
-    return tombstones_readlink(tombs_of(v), path, mono_now(), buf, size);
+    return tombstones_readlink(tombs_of(v), path, vfs_mono_now(), buf, size);
 }

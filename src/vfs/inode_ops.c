@@ -8,6 +8,7 @@
 #include "vfs/fs_ops.h"
 #include "vfs/meta_cache.h"
 #include "vfs/nodes.h"
+#include "vfs/vfs_internal.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -93,13 +94,6 @@ struct inode_state {
     bool stop, started;
     pthread_t expiry;
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct vfs *vfs_of(fuse_req_t req)
 {
@@ -635,7 +629,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
         l->path = nodes_path(s->nodes, ino, NULL);
         cache_watch_begin();
         int err = l->path ? fs_readdir(v, l->path, l, listing_add) : -ENOENT;
-        l->until = fmin(cache_watch_end(), mono_now() + fs_listing_ttl(v, l->path));
+        l->until = fmin(cache_watch_end(), vfs_mono_now() + fs_listing_ttl(v, l->path));
         if (err || l->err) {
             reply_errno(req, err ? err : l->err);
             listing_free(l);
@@ -846,7 +840,7 @@ static void pending_add(struct inode_state *s, struct pending_forget *f)
     pthread_mutex_lock(&s->lock);
     f->next = s->pending;
     s->pending = f;
-    if (f->due <= mono_now())
+    if (f->due <= vfs_mono_now())
         pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }
@@ -872,7 +866,7 @@ static void forget_listings(void *ctx, const char *path, double delay_s)
     f->name = NULL;
     f->waiter = NULL;
     f->data = false;
-    f->due = mono_now() + delay_s;
+    f->due = vfs_mono_now() + delay_s;
     pending_add(s, f);
 }
 
@@ -892,7 +886,7 @@ static void forget_entry_later(void *ctx, const char *dir, const char *name, dou
         free(w);
         return; /* the kernel's entry then lasts its VFS_KERNEL_CACHE_S */
     }
-    f->due = mono_now() + delay_s;
+    f->due = vfs_mono_now() + delay_s;
     f->waiter = w;
     if (w)
         w->refs = 2;
@@ -934,7 +928,7 @@ void vfs_forget_data(struct vfs *v, const char *path)
         return;
     }
     f->data = true;
-    f->due = mono_now();
+    f->due = vfs_mono_now();
     pending_add(s, f);
 }
 
@@ -947,7 +941,7 @@ static void *expiry_main(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         struct pending_forget *due = NULL;
-        double now = mono_now();
+        double now = vfs_mono_now();
         for (struct pending_forget **p = &s->pending; *p;) {
             struct pending_forget *f = *p;
             if (f->due <= now) {

@@ -50,13 +50,6 @@ static char *last_text;
 static size_t last_len;
 static double last_at;
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int stats_file_getattr(struct vfs *v, struct stat *st)
 {
     size_t len = 0;
@@ -67,7 +60,7 @@ int stats_file_getattr(struct vfs *v, struct stat *st)
     free(last_text);
     last_text = text;
     last_len = len;
-    last_at = mono_now();
+    last_at = vfs_mono_now();
     pthread_mutex_unlock(&last_lock);
     vfs_stat_file(v, st, (off_t)len, 0444, time(NULL));
     return 0;
@@ -81,7 +74,8 @@ int stats_file_open(struct vfs *v, struct fuse_file_info *fi)
     size_t len = 0;
     pthread_mutex_lock(&last_lock);
     /* The snapshot a stat just reported, so that `stat -c %s` and `cat | wc -c` agree. */
-    if (last_text && mono_now() - last_at < VFS_KERNEL_CACHE_S && (text = malloc(last_len + 1))) {
+    if (last_text && vfs_mono_now() - last_at < VFS_KERNEL_CACHE_S &&
+        (text = malloc(last_len + 1))) {
         memcpy(text, last_text, last_len + 1);
         len = last_len;
     }
