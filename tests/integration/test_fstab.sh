@@ -19,10 +19,21 @@ SESSION=$XDG_CONFIG_HOME/vrcfs/session.json
 FILES=$(state && py "print(len(s['files']))")
 files_listed() { ls "$1/files" | grep -c '^file_'; }
 
+# Under the sanitizer build, the daemons that mount(8) and nobody start have no stderr (and
+# mount(8) gives them no environment): their reports go to files that the end of the test checks.
+mkdir -m 1777 "$T/sanitizer"
+SAN_ENV=()
+[ -n "${ASAN_OPTIONS:-}" ] && SAN_ENV+=("ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$T/sanitizer/asan")
+[ -n "${UBSAN_OPTIONS:-}" ] && SAN_ENV+=("UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$T/sanitizer/ubsan")
 # mount(8) runs mount.fuse3, and mount.fuse3 runs `vrcfs` through /bin/sh with no PATH in its
 # environment: the shell's default PATH finds it, /usr/local/sbin first.
 mount -t tmpfs tmpfs /usr/local/sbin || die "cannot mount a tmpfs on /usr/local/sbin"
-ln -s "$VRCFS" /usr/local/sbin/vrcfs
+{
+    echo '#!/bin/bash'
+    for kv in "${SAN_ENV[@]}"; do printf 'export %q\n' "$kv"; done
+    printf 'exec -a vrcfs %q "$@"\n' "$VRCFS"
+} >/usr/local/sbin/vrcfs
+chmod 755 /usr/local/sbin/vrcfs
 
 # --- an fstab line, mounted by root with mount(8) -----------------------------------------------
 # The environment systemd gives a mount is empty (no HOME): the line names the session and the
@@ -75,7 +86,10 @@ chmod 711 "$T"
 U=$T/user
 mkdir -p "$U/home" "$U/mnt"
 chown -R nobody:nogroup "$U"
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env -i PATH=/usr/bin:/bin HOME="$U/home" "$@"; }
+as_nobody() {
+    setpriv --reuid=nobody --regid=nogroup --clear-groups env -i PATH=/usr/bin:/bin HOME="$U/home" \
+        "${SAN_ENV[@]}" "$@"
+}
 as_other() { setpriv --reuid=12345 --regid=12345 --clear-groups "$@"; }
 has_file() { state && py "import sys; sys.exit(0 if any(f['id']=='$1' for f in s['files']) else 1)"; }
 
@@ -127,6 +141,6 @@ chown root "$U/mnt"
 check_errno "a mount point the user cannot write to is refused" "user has no write access to mountpoint" \
     as_nobody "$VRCFS" -o rate=6000 "$U/mnt"
 
-cat "$U/vrcfs.log" >>"$T/vrcfs.log" 2>/dev/null # for finish's sanitizer check
+cat "$U/vrcfs.log" "$T"/sanitizer/* >>"$T/vrcfs.log" 2>/dev/null # for finish's sanitizer check
 umount /dev/fuse "$T/dev" /etc/fuse.conf /usr/local/sbin
 finish
