@@ -238,13 +238,22 @@ static int refuse_view(const struct vfs_path *p, const char *path)
     return -EPERM;
 }
 
-int files_delete_unlink(struct vfs *v, const struct vfs_path *p, const char *path)
+/* What unlink and rmdir find at path: 0 when the tree has it. A name under something this mount
+ * deleted a moment ago is a tombstone (*tombstone): removing it is the answer, as rm -r goes on
+ * removing the names it listed before. Else the lookup's error. */
+static int delete_lookup(struct vfs *v, const struct vfs_path *p, const char *path, bool *tombstone)
 {
     struct stat st;
     int err = files_tree_getattr(v, p, &st);
-    if (err == -ENOENT)
-        return tombstones_remove(tombs_of(v), path, vfs_mono_now());
-    if (err)
+    *tombstone = err == -ENOENT;
+    return *tombstone ? tombstones_remove(tombs_of(v), path, vfs_mono_now()) : err;
+}
+
+int files_delete_unlink(struct vfs *v, const struct vfs_path *p, const char *path)
+{
+    bool tombstone;
+    int err = delete_lookup(v, p, path, &tombstone);
+    if (tombstone || err)
         return err;
     if (p->kind == VP_FILE_JSON)
         return delete_file(v, p, path);
@@ -256,11 +265,9 @@ int files_delete_unlink(struct vfs *v, const struct vfs_path *p, const char *pat
 
 int files_delete_rmdir(struct vfs *v, const struct vfs_path *p, const char *path)
 {
-    struct stat st;
-    int err = files_tree_getattr(v, p, &st);
-    if (err == -ENOENT)
-        return tombstones_remove(tombs_of(v), path, vfs_mono_now());
-    if (err)
+    bool tombstone;
+    int err = delete_lookup(v, p, path, &tombstone);
+    if (tombstone || err)
         return err;
     if (p->kind == VP_FILE_DIR)
         log_info("%s: ENOTEMPTY: a File's directory always has entries; rm -r deletes the File",
