@@ -24,9 +24,10 @@ void instance_create_put(struct request_handle *h)
 
 /* Checks and sends what was written; 0 once the instance exists. Errors: -EINVAL for JSON
  * that is not a usable request (nothing sent) and for a request the server refuses (4xx), else
- * the transport's errno. */
-static int request_submit(struct request_handle *h)
+ * the transport's errno. A json_write_send_fn. */
+static int request_submit(struct json_write *jw)
 {
+    struct request_handle *h = (struct request_handle *)jw;
     struct vfs *v = h->jw.v;
     char why[256];
     json_t *req = instance_request_parse(h->jw.buf ? h->jw.buf : "", h->jw.len, v->cfg.user_id, why,
@@ -90,26 +91,12 @@ static int request_submit(struct request_handle *h)
     return 0;
 }
 
-/* close() of every descriptor comes here. Only content written since the last flush is sent:
- * a shell closes its own copy of a redirected descriptor before the command writes anything.
- * A file that was never written is no request either (touch): EINVAL, quietly, since that
- * first close of a shell redirection ends here too and is not worth a warning. */
 static int request_flush(struct vfs_handle *base)
 {
     struct request_handle *h = (struct request_handle *)base;
-    pthread_mutex_lock(&h->jw.lock);
-    if (h->jw.dirty && !h->jw.done) {
-        h->jw.dirty = false;
-        h->jw.last_err = request_submit(h);
-        h->jw.done = h->jw.last_err == 0;
-    }
-    int err = h->jw.last_err;
-    if (!err && !h->jw.done && h->jw.len == 0) {
-        log_debug("instances: %s closed before anything was written, nothing sent", h->name);
-        err = -EINVAL;
-    }
-    pthread_mutex_unlock(&h->jw.lock);
-    return err;
+    char path[NAME_MAX + 16];
+    snprintf(path, sizeof path, "/instances/%s", h->name);
+    return json_write_flush(&h->jw, request_submit, true, path);
 }
 
 static void request_release(struct vfs_handle *base)

@@ -1,6 +1,8 @@
 /* json_write: an open file collected in memory for its subtree to send (json_write.h). */
 #include "vfs/json_write.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +98,23 @@ int json_write_getattr(struct vfs_handle *base, struct stat *st)
     struct json_write *h = (struct json_write *)base;
     vfs_stat_file(h->v, st, (off_t)atomic_load(&h->size), 0644, 0);
     return 0;
+}
+
+int json_write_flush(struct json_write *h, json_write_send_fn send, bool creates, const char *path)
+{
+    pthread_mutex_lock(&h->lock);
+    if (h->dirty && !h->done) {
+        h->dirty = false;
+        h->last_err = send(h);
+        h->done = h->last_err == 0 && creates;
+    }
+    int err = h->last_err;
+    if (!err && creates && !h->done && h->len == 0) {
+        log_info("close %s: EINVAL: nothing was written to it yet, so nothing is sent (a shell's "
+                 "redirection closes once before it writes; touch makes nothing)",
+                 path);
+        err = -EINVAL;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return err;
 }

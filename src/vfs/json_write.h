@@ -34,6 +34,16 @@ void json_write_set(struct json_write *h, char *buf, size_t len);
 /* Frees what init and the writes took (not h itself). */
 void json_write_fini(struct json_write *h);
 
+/* What a subtree does with what was written at a flush: sends it, 0 or a negative errno. */
+typedef int (*json_write_send_fn)(struct json_write *h);
+
+/* The flush (close) of every descriptor: sends what was written since the last flush with send,
+ * only that (a shell closes its own copy of a redirected descriptor before the command writes
+ * anything). A send that succeeds and creates something (creates) makes h done. A name that
+ * creates but was never written is no request either (touch): EINVAL, with a line naming path.
+ * Otherwise the last send's result, again at every flush. */
+int json_write_flush(struct json_write *h, json_write_send_fn send, bool creates, const char *path);
+
 /* The vfs_handle ops, for a struct json_write *: 0 or bytes, or a negative errno (EINVAL for a
  * negative offset or size, EFBIG past max, EROFS once done). A write or truncate marks it dirty;
  * getattr is a 0644 file of the size written so far. */

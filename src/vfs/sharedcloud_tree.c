@@ -385,9 +385,10 @@ static int write_update(struct sc_write *h, const char *path, json_t *fields)
 
 /* Checks and sends what was written; 0 once the server took it. -EINVAL for what is not a
  * JSON object (nothing sent) and for what the server refused (400), else the request's errno.
- * On any error what was written is kept on disk. */
-static int write_submit(struct sc_write *h)
+ * On any error what was written is kept on disk. A json_write_send_fn. */
+static int write_submit(struct json_write *jw)
 {
+    struct sc_write *h = (struct sc_write *)jw;
     char path[NAME_MAX + 16];
     snprintf(path, sizeof path, "/instances/%s", h->name);
     json_t *fields = written_object(h, path);
@@ -401,26 +402,13 @@ static int write_submit(struct sc_write *h)
     return err;
 }
 
-/* close() of every descriptor comes here. Only content written since the last flush is sent:
- * a shell closes its own copy of a redirected descriptor before the command writes anything.
- * A new name never written is no request either (touch): EINVAL. */
+/* A new name creates an instance; a written instance's file is an update, sent at each flush. */
 static int write_flush(struct vfs_handle *base)
 {
     struct sc_write *h = (struct sc_write *)base;
-    pthread_mutex_lock(&h->jw.lock);
-    if (h->jw.dirty && !h->jw.done) {
-        h->jw.dirty = false;
-        h->jw.last_err = write_submit(h);
-        h->jw.done = h->jw.last_err == 0 && !h->uuid[0];
-    }
-    int err = h->jw.last_err;
-    if (!err && !h->jw.done && !h->uuid[0] && h->jw.len == 0) {
-        log_info("sharedcloud: /instances/%s: closed before anything was written, nothing sent",
-                 h->name);
-        err = -EINVAL;
-    }
-    pthread_mutex_unlock(&h->jw.lock);
-    return err;
+    char path[NAME_MAX + 16];
+    snprintf(path, sizeof path, "/instances/%s", h->name);
+    return json_write_flush(&h->jw, write_submit, !h->uuid[0], path);
 }
 
 static void write_release(struct vfs_handle *base)
