@@ -168,6 +168,21 @@ int files_write_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st
     return 0;
 }
 
+/* Appends a copy of name to names (n of cap, grown as needed); false when there is no memory
+ * for the array (a copy that fails is a NULL entry, skipped by the caller). */
+static bool names_add(char ***names, size_t *n, size_t *cap, const char *name)
+{
+    if (*n == *cap) {
+        char **grown = realloc(*names, *cap * 2 * sizeof **names);
+        if (!grown)
+            return false;
+        *names = grown;
+        *cap *= 2;
+    }
+    (*names)[(*n)++] = strdup(name);
+    return true;
+}
+
 void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_fill_dir_t filler)
 {
     struct files_write_state *w = files_write_state_of(v);
@@ -183,24 +198,14 @@ void files_write_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fus
         /* The alias of a File is listed by the tree already. */
         if (!s->listed || strcmp(s->rec.dir, dir) != 0 || s->rec.kind == STAGING_VERSION)
             continue;
-        if (n == cap) {
-            char **grown = realloc(names, (cap *= 2) * sizeof *names);
-            if (!grown)
-                break;
-            names = grown;
-        }
-        names[n++] = strdup(s->rec.name);
+        if (!names_add(&names, &n, &cap, s->rec.name))
+            break;
     }
     for (struct local_link *l = w->links; l && names; l = l->next) {
         if (strcmp(l->dir, dir) != 0 || stage_find(w, dir, l->name))
             continue;
-        if (n == cap) {
-            char **grown = realloc(names, (cap *= 2) * sizeof *names);
-            if (!grown)
-                break;
-            names = grown;
-        }
-        names[n++] = strdup(l->name);
+        if (!names_add(&names, &n, &cap, l->name))
+            break;
     }
     pthread_mutex_unlock(&w->lock);
     for (size_t i = 0; i < n; i++) {
