@@ -205,17 +205,18 @@ void cache_set_clock(struct meta_cache *c, double (*now)(void))
     pthread_mutex_unlock(&c->lock);
 }
 
-static void insert_entry(struct meta_cache *c, struct entry *e, bool negative)
+/* Stores e, aged age seconds: a negative entry for neg_ttl, a value for what is left of ttl. */
+static void insert_entry(struct meta_cache *c, struct entry *e, double age)
 {
     struct entry *dead = NULL;
     pthread_mutex_lock(&c->lock);
-    store(c, e, negative ? c->neg_ttl : c->ttl, &dead);
+    store(c, e, (e->negative ? c->neg_ttl : c->ttl) - age, &dead);
     pthread_mutex_unlock(&c->lock);
     release_all(dead);
 }
 
-void cache_insert(struct meta_cache *c, const char *key, void *value,
-                  const struct cache_value_ops *ops)
+void cache_insert_aged(struct meta_cache *c, const char *key, void *value,
+                       const struct cache_value_ops *ops, double age)
 {
     struct entry *e = entry_new(key, value, ops, false);
     if (e == NULL) {
@@ -223,14 +224,20 @@ void cache_insert(struct meta_cache *c, const char *key, void *value,
         release_value(ops, value);
         return;
     }
-    insert_entry(c, e, false);
+    insert_entry(c, e, age);
+}
+
+void cache_insert(struct meta_cache *c, const char *key, void *value,
+                  const struct cache_value_ops *ops)
+{
+    cache_insert_aged(c, key, value, ops, 0);
 }
 
 void cache_insert_negative(struct meta_cache *c, const char *key)
 {
     struct entry *e = entry_new(key, NULL, NULL, true);
     if (e != NULL)
-        insert_entry(c, e, true);
+        insert_entry(c, e, 0);
 }
 
 /* cache_watch_begin/end: whether this thread notes what it is handed, and the earliest expiry. */
@@ -289,6 +296,18 @@ enum cache_result cache_lookup(struct meta_cache *c, const char *key, void **val
     pthread_mutex_unlock(&c->lock);
     release_all(dead);
     return r;
+}
+
+void cache_each(struct meta_cache *c, const char *prefix,
+                void (*fn)(void *arg, const char *key, void *value, double age), void *arg)
+{
+    size_t n = strlen(prefix);
+    pthread_mutex_lock(&c->lock);
+    double now = c->now();
+    for (struct entry *e = c->head.next; e != &c->head; e = e->next)
+        if (!e->negative && now < e->expires && strncmp(e->key, prefix, n) == 0)
+            fn(arg, e->key, e->value, c->ttl - (e->expires - now));
+    pthread_mutex_unlock(&c->lock);
 }
 
 void cache_remove(struct meta_cache *c, const char *key)

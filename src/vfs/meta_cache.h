@@ -29,6 +29,11 @@ void cache_set_clock(struct meta_cache *c, double (*now)(void));
 void cache_insert(struct meta_cache *c, const char *key, void *value,
                   const struct cache_value_ops *ops);
 
+/* As cache_insert, for a value fetched age seconds ago (kept from an earlier mount): fresh for
+ * what is left of the ttl, not stored (the reference dropped) when nothing is left. */
+void cache_insert_aged(struct meta_cache *c, const char *key, void *value,
+                       const struct cache_value_ops *ops, double age);
+
 /* Remembers that key names nothing, for neg_ttl seconds. */
 void cache_insert_negative(struct meta_cache *c, const char *key);
 
@@ -45,6 +50,12 @@ double cache_watch_end(void);
 /* For a caller that keeps values fresh for less than the cache's ttl: notes that what it hands
  * out stops being fresh at `expires` (on the cache's clock), when this thread is watching. */
 void cache_watch_note(double expires);
+
+/* Calls fn with each fresh positive entry whose key starts with prefix, most recently used
+ * first: its key, its value (lent: fn takes a reference with the entry's ops to keep it) and its
+ * age, the seconds since it was stored. Under the cache's lock: fn must not use the cache. */
+void cache_each(struct meta_cache *c, const char *prefix,
+                void (*fn)(void *arg, const char *key, void *value, double age), void *arg);
 
 /* Removes key if present. */
 void cache_remove(struct meta_cache *c, const char *key);

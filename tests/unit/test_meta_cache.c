@@ -232,6 +232,72 @@ static void test_entry_expires_after_ttl(void **state)
     cache_free(c);
 }
 
+/* A value kept from an earlier mount is fresh for what is left of the ttl, or not stored. */
+static void test_aged_insert_is_fresh_for_what_is_left(void **state)
+{
+    (void)state;
+    struct meta_cache *c = new_cache(4, 10, 2);
+    cache_insert_aged(c, "a", tval_new(1), &tval_ops, 7.5);
+    struct tval *t = tval_new(2);
+    tval_ref(t);
+    cache_insert_aged(c, "b", t, &tval_ops, 10);
+    assert_int_equal(refs(t), 1); /* nothing left of its ttl: its reference dropped */
+    assert_miss(c, "b");
+    fake_time += 2.25;
+    assert_hit(c, "a", 1);
+    fake_time += 0.25;
+    assert_miss(c, "a");
+    tval_unref(t);
+    cache_free(c);
+}
+
+struct seen {
+    char keys[4][8];
+    double ages[4];
+    int n;
+};
+
+static void note_entry(void *arg, const char *key, void *value, double age)
+{
+    (void)value;
+    struct seen *s = arg;
+    assert_true(s->n < 4);
+    snprintf(s->keys[s->n], sizeof s->keys[0], "%s", key);
+    s->ages[s->n++] = age;
+}
+
+/* cache_each gives the fresh positive entries under a prefix, most recent first, with their age. */
+static void test_each_gives_fresh_entries_with_their_age(void **state)
+{
+    (void)state;
+    struct meta_cache *c = new_cache(8, 10, 2);
+    cache_insert(c, "f:a", tval_new(1), &tval_ops);
+    fake_time += 1.5;
+    cache_insert_aged(c, "f:b", tval_new(2), &tval_ops, 4);
+    cache_insert(c, "l:x", tval_new(3), &tval_ops);
+    cache_insert_negative(c, "f:gone");
+    fake_time += 0.5;
+    cache_insert(c, "f:c", tval_new(4), &tval_ops);
+    struct seen s = {0};
+    cache_each(c, "f:", note_entry, &s);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.keys[0], "f:c");
+    assert_true(s.ages[0] == 0);
+    assert_string_equal(s.keys[1], "f:b");
+    assert_true(s.ages[1] == 4.5);
+    assert_string_equal(s.keys[2], "f:a");
+    assert_true(s.ages[2] == 2);
+    s.n = 0;
+    fake_time += 6.25; /* f:b is stale now */
+    cache_each(c, "f:", note_entry, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.keys[0], "f:c");
+    assert_true(s.ages[0] == 6.25);
+    assert_string_equal(s.keys[1], "f:a");
+    assert_true(s.ages[1] == 8.25);
+    cache_free(c);
+}
+
 static void test_hit_does_not_extend_ttl(void **state)
 {
     (void)state;
@@ -600,6 +666,9 @@ int main(void)
         cmocka_unit_test_teardown(test_cap_of_one, teardown_check_leaks),
         cmocka_unit_test_teardown(test_entry_expires_after_ttl, teardown_check_leaks),
         cmocka_unit_test_teardown(test_hit_does_not_extend_ttl, teardown_check_leaks),
+        cmocka_unit_test_teardown(test_aged_insert_is_fresh_for_what_is_left, teardown_check_leaks),
+        cmocka_unit_test_teardown(test_each_gives_fresh_entries_with_their_age,
+                                  teardown_check_leaks),
         cmocka_unit_test_teardown(test_zero_ttl_is_never_fresh, teardown_check_leaks),
         cmocka_unit_test_teardown(test_negative_entry_hits, teardown_check_leaks),
         cmocka_unit_test_teardown(test_negative_entry_has_shorter_ttl, teardown_check_leaks),
