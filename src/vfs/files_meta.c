@@ -3,6 +3,7 @@
 #include "log.h"
 #include "remote/files_api.h"
 #include "vfs/md5_memory.h"
+#include "vfs/meta_persist.h"
 #include "vfs/single_flight.h"
 #include "vfs/str_hash.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LISTING_PAGES_MAX 100
 
@@ -367,6 +369,93 @@ void files_meta_forget(struct vfs *v, const char *file_id)
     snprintf(key, sizeof key, "u:%s/", file_id);
     cache_remove_prefix(v->cache, key);
     vfs_forget_listings(v, "/files", 0);
+}
+
+/* --- kept across mounts (meta_persist.h) ----------------------------------------------------- */
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The account's kept file, or NULL: no cache_dir, or no user id that can name one. */
+static char *kept_path(const struct vfs *v)
+{
+    return v->cfg.cache_dir ? meta_persist_path(v->cfg.cache_dir, v->cfg.user_id) : NULL;
+}
+
+static void restore_one(void *arg, struct vrc_file *f, double age)
+{
+    struct vfs *v = arg;
+    if (strlen(f->id) >= VFS_ID_MAX) {
+        vrc_file_unref(f);
+        return;
+    }
+    char key[VFS_ID_MAX + 8];
+    file_key(key, sizeof key, f->id);
+    remember_md5s(f, false);
+    cache_insert_aged(v->cache, key, f, &file_ops, age);
+}
+
+void files_meta_restore(struct vfs *v)
+{
+    meta_init(v);
+    char *path = kept_path(v);
+    if (!path)
+        return;
+    size_t n = meta_persist_load(path, http_client_api_url(v->http), v->cfg.user_id,
+                                 v->cfg.cache_ttl, wall_now(), restore_one, v);
+    if (n)
+        log_info("%zu Files kept from the last mount, each fresh for what is left of its cache_ttl",
+                 n);
+    free(path);
+}
+
+/* The fresh Files of the cache, each with the wall-clock time it was fetched. */
+struct fresh_files {
+    struct meta_persist_file *files;
+    size_t n, cap;
+    double now;
+    bool short_of_memory;
+};
+
+static void collect(void *arg, const char *key, void *value, double age)
+{
+    (void)key;
+    struct fresh_files *ff = arg;
+    if (ff->n == ff->cap) {
+        size_t cap = ff->cap ? ff->cap * 2 : 256;
+        struct meta_persist_file *grown = realloc(ff->files, cap * sizeof *grown);
+        if (!grown) {
+            ff->short_of_memory = true;
+            return;
+        }
+        ff->files = grown;
+        ff->cap = cap;
+    }
+    ff->files[ff->n].file = vrc_file_ref(value);
+    ff->files[ff->n++].fetched = ff->now - age;
+}
+
+void files_meta_keep(struct vfs *v)
+{
+    char *path = kept_path(v);
+    if (!path)
+        return;
+    struct fresh_files ff = {.now = wall_now()};
+    cache_each(v->cache, "f:", collect, &ff);
+    int err = ff.short_of_memory ? -ENOMEM
+                                 : meta_persist_save(path, http_client_api_url(v->http),
+                                                     v->cfg.user_id, ff.files, ff.n);
+    if (err)
+        log_warn("%s: cannot keep the Files for the next mount (%s); it fetches them again", path,
+                 strerror(-err));
+    for (size_t i = 0; i < ff.n; i++)
+        vrc_file_unref((struct vrc_file *)ff.files[i].file);
+    free(ff.files);
+    free(path);
 }
 
 /* Callers that waited for another's GET /file instead of sending their own. */

@@ -26,6 +26,14 @@ int files_meta_list(struct vfs *v, const char *tag, struct file_listing **out);
  * cached listings of files_meta_list, so by-tag/<tag> reuses them within cache_ttl. */
 int files_meta_list_all(struct vfs *v, struct file_listing **out);
 
+/* At mount: the Files the last mount of this account kept under cache_dir (meta_persist.h) go
+ * into the cache, each fresh for what is left of cache_ttl since it was fetched. */
+void files_meta_restore(struct vfs *v);
+
+/* At unmount: the Files of the cache still fresh are kept for the next mount (replacing what
+ * was kept before), with the time each was fetched. */
+void files_meta_keep(struct vfs *v);
+
 /* The GET /files pages fetched so far, untagged and by tag, and the GET /file asked for md5s
  * (files_meta_get_whole), as stats.json shows them. */
 json_t *files_meta_stats(void);

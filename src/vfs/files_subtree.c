@@ -187,11 +187,25 @@ static int files_removexattr(struct vfs *v, const struct vfs_path *p, const char
     return p->kind == VP_FILE_DIR ? files_tree_change_xattr(p, name) : -ENODATA;
 }
 
+/* The Files kept from the last mount come first, so that nothing is fetched that they hold. */
+static int files_init(struct vfs *v)
+{
+    files_meta_restore(v);
+    return files_write_init(v);
+}
+
+/* After the uploads' end, whose answers the cache takes in. */
+static void files_destroy(struct vfs *v)
+{
+    files_write_destroy(v);
+    files_meta_keep(v);
+}
+
 const struct subtree_ops files_subtree = {
     .name = "files",
     .parse = vfs_path_parse_files,
-    .init = files_write_init,
-    .destroy = files_write_destroy,
+    .init = files_init,
+    .destroy = files_destroy,
     .stats = files_stats,
     .kernel_ttl = files_kernel_ttl,
     .getattr = files_getattr,

@@ -128,10 +128,15 @@ cat "$T/d1" "$T/d2" >"$T/d"
 check "two dd readers of halves of a good version read it right" cmp "$T/d" "$(blob_path "$D" "$DV")"
 
 # --- after a remount: what was read is served with no request at all -------------------------
+# Straight to the paths, no listing first: the Files, fetched within cache_ttl, were kept under
+# cache_dir at unmount, and the data is in the content cache.
 vrcfs_unmount
+USER_ID=$(python3 -c "import json; print(json.load(open('$XDG_CONFIG_HOME/vrcfs/session.json'))['user_id'])")
+KEPT=$T/staging/meta/$USER_ID.json
+check_eq "the Files are kept in a file only its owner may read" 600 "$(stat -c %a "$KEPT")"
+check_eq "in a directory only its owner may enter" 700 "$(stat -c %a "$T/staging/meta")"
+cp "$KEPT" "$T/kept.json"
 vrcfs_mount -o $MOUNT_OPTS
-ls "$MNT/files" >/dev/null
-stat "$MNT/files/$C/$CV/file" "$MNT/files/$BIG/1/file" "$MNT/files/$C/$alias_name" >/dev/null
 log_mark
 check "file.json of the File whose listing leaves an md5 out is the same after a remount" \
     cmp "$MNT/files/$HID/file.json" "$T/hid.json"
@@ -142,6 +147,51 @@ check "and so is the 40 MiB one" cmp "$MNT/files/$BIG/1/file" "$(blob_path "$BIG
 check "and the alias" cmp "$MNT/files/$C/$alias_name" "$(blob_path "$C" "$CV")"
 check_eq "with 0 blob requests" 0 "$(count_requests blob '*' .)"
 check_eq "and 0 API requests" 0 "$(count_requests api '*' .)"
+vrcfs_unmount
+
+# --- another account mounting with the same cache_dir does not get them ------------------------
+# demo-totp logs in with its own session; its mount must look the File up itself, and leave
+# demo's kept Files as they were.
+code=$(emu_ctl GET '/totp?user=demo-totp' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
+XDG_CONFIG_HOME=$T/config-other VRCFS_2FA_CODE=$code vrcfs_login demo-totp >/dev/null ||
+    die "login as demo-totp failed"
+XDG_CONFIG_HOME=$T/config-other vrcfs_mount -o $MOUNT_OPTS
+log_mark
+check "another account reads the version" cmp "$MNT/files/$C/$CV/file" "$(blob_path "$C" "$CV")"
+check_eq "looking its File up with GET /file: demo's kept Files are not its" 1 \
+    "$(count_requests api GET "^/api/1/file/$C\$")"
+vrcfs_unmount
+# demo's file found under the other's name (copied, or a user id reused): it names its account.
+OTHER_ID=$(python3 -c "import json; print(json.load(open('$T/config-other/vrcfs/session.json'))['user_id'])")
+cp "$T/kept.json" "$T/staging/meta/$OTHER_ID.json"
+XDG_CONFIG_HOME=$T/config-other vrcfs_mount -o $MOUNT_OPTS
+log_mark
+check "another account's record found under its own name" cmp "$MNT/files/$C/$CV/file" \
+    "$(blob_path "$C" "$CV")"
+check_eq "is not used: GET /file again" 1 "$(count_requests api GET "^/api/1/file/$C\$")"
+check "and the log says why" grep -q "$OTHER_ID.json: kept for another account, not used" "$T/vrcfs.log"
+vrcfs_unmount
+vrcfs_mount -o $MOUNT_OPTS
+log_mark
+check "demo's own kept Files are still there after the other's mounts" cmp \
+    "$MNT/files/$C/$CV/file" "$(blob_path "$C" "$CV")"
+check_eq "with 0 API requests" 0 "$(count_requests api '*' .)"
+vrcfs_unmount
+
+# --- once cache_ttl has passed, a kept File is looked up again; its data still is not fetched ---
+vrcfs_mount -o cache_ttl=5
+stat "$MNT/files/$C/$CV/file" >/dev/null
+vrcfs_unmount
+check "the File was kept at unmount" python3 -c "
+import json, sys
+sys.exit(not any(e['file']['id'] == '$C' for e in json.load(open('$KEPT'))['files']))"
+sleep 5.5
+vrcfs_mount -o cache_ttl=5
+log_mark
+check "after cache_ttl, the version reads right" cmp "$MNT/files/$C/$CV/file" "$(blob_path "$C" "$CV")"
+check_eq "paying one API request" 1 "$(count_requests api '*' .)"
+check_eq "the File's lookup" 1 "$(count_requests api GET "^/api/1/file/$C\$")"
+check_eq "and 0 blob requests" 0 "$(count_requests blob '*' .)"
 
 # --- kill -9 in the middle of a download; what is on disk is only what was recorded ------------
 emu_ctl POST /config '{"blob_latency_ms": 2000}' >/dev/null

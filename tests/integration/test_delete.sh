@@ -69,6 +69,19 @@ check "find FILE -delete succeeds" find "$MNT/files/$F" -delete
 check "the File is gone from the server" sh -c "! has_file '$F'"
 check "and from the mount" test ! -e "$MNT/files/$F"
 
+# --- after a remount, what was deleted through the mount stays deleted --------------------------
+# The Files this mount holds are kept for the next one (docs/SEMANTICS.md, Consistency): the one
+# whose newest versions went is kept as it is now, the deleted ones not at all.
+vrcfs_unmount
+vrcfs_mount
+log_mark
+check_eq "after a remount, the File whose newest versions were deleted has version 1" "1" \
+    "$(cd "$MNT/files/${IDS[0]}" && ls -d [0-9]*)"
+check_eq "from the File kept at unmount: no GET /file" 0 \
+    "$(count_requests api GET "^/api/1/file/${IDS[0]}\$")"
+check "a File rm -r deleted is still gone" test ! -e "$MNT/files/${IDS[1]}"
+check "and so is the one find -delete removed" test ! -e "$MNT/files/${IDS[2]}"
+
 # --- rm -r killed half-way: the server holds what rm reported -----------------------------------
 # The first DELETE goes through; the others fail slowly (latency, then 503s retried), so rm is
 # killed while it waits for one: whatever it did not report must still be on the server.
