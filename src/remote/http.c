@@ -414,6 +414,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* Moves the upload's position to done, and tells the caller's progress. */
+static void upload_moved(struct http_transfer *t, uint64_t done)
+{
+    const struct http_upload *u = t->req->upload;
+    if (u->moved && done != t->upload_done)
+        u->moved(u->moved_arg, (int64_t)done - (int64_t)t->upload_done);
+    t->upload_done = done;
+}
+
 static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
 {
     struct http_transfer *t = arg;
@@ -425,7 +434,7 @@ static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
         pread(t->req->upload->fd, buf, want, (off_t)(t->req->upload->offset + t->upload_done));
     if (got <= 0)
         return CURL_READFUNC_ABORT;
-    t->upload_done += (uint64_t)got;
+    upload_moved(t, (uint64_t)(t->upload_done + (uint64_t)got));
     return (size_t)got;
 }
 
@@ -436,7 +445,7 @@ static int on_upload_seek(void *arg, curl_off_t offset, int origin)
     struct http_transfer *t = arg;
     if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > t->req->upload->length)
         return CURL_SEEKFUNC_CANTSEEK;
-    t->upload_done = (uint64_t)offset;
+    upload_moved(t, (uint64_t)offset);
     return CURL_SEEKFUNC_OK;
 }
 
@@ -616,7 +625,8 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
     for (int attempt = 0;; attempt++) {
         response_reset(resp);
         t.overflow = false;
-        t.upload_done = 0;
+        if (req->upload)
+            upload_moved(&t, 0);
         t.retry_after_s = -1;
         t.status = 0;
         free(t.error_body);
@@ -650,6 +660,8 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
     }
     if (api && resp->status >= 200 && resp->status < 300)
         api_stats_session(false, 0);
+    if (err && req->upload)
+        upload_moved(&t, 0); /* what a failed request sent counts for nothing */
     if (err && err != -ENOENT)
         log_info("%s: %ld %s", endpoint, resp->status, resp->message);
     else if (err)

@@ -26,6 +26,11 @@ struct http_upload {
     int fd;
     uint64_t offset;
     uint64_t length;
+    /* Optional: told each time the bytes handed to the connection move, by +n as they are read
+     * from fd and by minus what is sent again (a rewind, a retry). Once http_perform returns,
+     * the deltas add up to length when it succeeded and to 0 when it failed. */
+    void (*moved)(void *arg, int64_t delta);
+    void *moved_arg;
 };
 
 struct http_request {

@@ -255,11 +255,18 @@ struct progress {
     void *arg;
 };
 
-static void progress_add(struct progress *p, uint64_t n)
+/* n more bytes sent (or fewer, negative: a part sent again), told to the caller's progress. */
+static void progress_add(struct progress *p, int64_t n)
 {
-    uint64_t done = atomic_fetch_add(&p->done, n) + n;
+    uint64_t done = atomic_fetch_add(&p->done, (uint64_t)n) + (uint64_t)n;
     if (p->fn)
         p->fn(p->arg, done, p->total);
+}
+
+/* The http_upload's moved: progress as the bytes go out, not a part at a time. */
+static void progress_moved(void *arg, int64_t delta)
+{
+    progress_add(arg, delta);
 }
 
 static void sleep_ms(long ms)
@@ -398,7 +405,11 @@ static int put_range(const struct data_job *j, int part, uint64_t offset, uint64
         return err;
     }
     const char *headers[] = {md5_b64 ? md5_header : NULL, NULL};
-    struct http_upload body = {.fd = j->fd, .offset = offset, .length = length};
+    struct http_upload body = {.fd = j->fd,
+                               .offset = offset,
+                               .length = length,
+                               .moved = progress_moved,
+                               .moved_arg = j->progress};
     struct http_request req = {
         .method = "PUT",
         .url = url,
@@ -413,6 +424,7 @@ static int put_range(const struct data_job *j, int part, uint64_t offset, uint64
         if (!*etag) {
             log_warn("upload: part %d of %s/%d was stored without an ETag", part, j->file_id,
                      j->version);
+            progress_add(j->progress, -(int64_t)length); /* it is sent again */
             err = -EIO;
         }
     }
@@ -452,7 +464,6 @@ static int upload_simple(const struct data_job *j, struct vrc_file **out)
     }
     if (err)
         return err;
-    progress_add(j->progress, j->size);
     return finish(j, NULL, 0, out);
 }
 
@@ -496,8 +507,6 @@ static void *multipart_worker(void *arg)
         pthread_mutex_lock(&m->lock);
         upload_queue_put(&m->q, i, err, at, etag);
         pthread_mutex_unlock(&m->lock);
-        if (!err)
-            progress_add(m->job->progress, p->length);
         free(etag);
     }
     return NULL;
@@ -527,7 +536,7 @@ static void preload_parts(const struct data_job *j, struct upload_queue *q)
         if (md5_range(j->fd, q->parts[i].offset, q->parts[i].length, b64, hex) == 0 &&
             strcasecmp(hex, etags[k]) == 0) {
             upload_queue_preload(q, i, etags[k]);
-            progress_add(j->progress, q->parts[i].length);
+            progress_add(j->progress, (int64_t)q->parts[i].length);
             kept++;
         }
     }

@@ -23,6 +23,9 @@ void progress_rate_destroy(struct progress_rate *r)
 
 static void add_locked(struct progress_rate *r, double now, uint64_t done)
 {
+    int newest = (r->next - 1 + PROGRESS_RATE_SAMPLES) % PROGRESS_RATE_SAMPLES;
+    if (r->n > 0 && now - r->samples[newest].at < PROGRESS_RATE_SPACING_S)
+        return;
     r->samples[r->next].at = now;
     r->samples[r->next].done = done;
     r->next = (r->next + 1) % PROGRESS_RATE_SAMPLES;

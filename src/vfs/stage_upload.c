@@ -23,9 +23,10 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
     atomic_store(&s->done, done);
     atomic_store(&s->total, total);
     progress_rate_add(&s->rate, progress_rate_now(), done);
-    /* All sent: what remains is the server's check ("complete"). */
-    if (total && done >= total)
-        atomic_store(&s->phase, PHASE_FINISHING);
+    /* All sent: what remains is the server's check ("complete"); unless a part is sent again. */
+    int was = done >= total ? PHASE_UPLOADING : PHASE_FINISHING;
+    atomic_compare_exchange_strong(&s->phase, &was,
+                                   done >= total ? PHASE_FINISHING : PHASE_UPLOADING);
 }
 
 /* Takes the upload slot of s's File: two stages (an alias and a created File's name, or a

@@ -69,6 +69,25 @@ config '{"blob_latency_ms": 0}'
 status "$MNT" >"$T/status.out"
 check "once done, the upload is gone from status" grep -qx "uploads: none" "$T/status.out"
 
+# --- a slow uplink: the percentage moves as the bytes go out, not a part at a time ------------
+# One simple PUT of 8 MiB at 1 MiB/s: counted a part at a time, it showed 0% until all was sent.
+head -c 8M /dev/urandom >"$T/8m"
+config '{"blob_put_kbps": 1024}'
+cp "$T/8m" "$MNT/files/slow.bin" &
+CP_PID=$!
+partway() {
+    status "$MNT" >"$T/status.out"
+    local p
+    p=$(percent_of /files/slow.bin)
+    [ -n "$p" ] && [ "$p" -gt 0 ] && [ "$p" -lt 90 ]
+}
+check "a single PUT shows a percentage between 0 and 90 while it goes" wait_until 60 partway
+say "seen at $(percent_of /files/slow.bin)%"
+wait "$CP_PID"
+check_eq "and the cp succeeds" 0 "$?"
+config '{"blob_put_kbps": 0}'
+check "the blob stored is the file" cmp "$T/8m" "$MNT/files/slow.bin"
+
 # --- all sent, the server still checks: finishing ----------------------------------------------
 head -c 6M /dev/urandom >"$T/6m"
 config '{"complete_delay_ms": 3000}'

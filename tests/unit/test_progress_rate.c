@@ -74,17 +74,25 @@ static void test_a_new_start_forgets_the_last_upload(void **state)
     progress_rate_destroy(&r);
 }
 
-static void test_more_samples_than_held(void **state)
+static void test_samples_held_reach_past_the_window(void **state)
 {
     (void)state;
     struct progress_rate r;
     progress_rate_init(&r);
     progress_rate_start(&r, T0);
-    for (int i = 1; i <= 3 * PROGRESS_RATE_SAMPLES; i++)
-        progress_rate_add(&r, T0 + i, (uint64_t)(i * MIB));
-    /* All held samples are younger than the window: the oldest one held is used. */
-    int now = 3 * PROGRESS_RATE_SAMPLES;
-    assert_near(progress_rate_get(&r, T0 + now, (uint64_t)(now * MIB), NULL), MIB);
+    /* Progress every 10 ms, as the bytes go out: 10 MiB/s for 10 s, then 1 MiB/s for 10 s. */
+    for (int i = 1; i <= 2000; i++) {
+        double t = i * 0.01;
+        double mib = t <= 10 ? 10 * t : 100 + (t - 10);
+        progress_rate_add(&r, T0 + t, (uint64_t)(mib * MIB));
+    }
+    /* Over all 20 s, from the start (5.5 MiB/s): had every step been kept, the 16 samples held
+     * would span the last 0.16 s and give the last rate alone. */
+    assert_near(progress_rate_get(&r, T0 + 20, (uint64_t)(110 * MIB), NULL), 5.5 * MIB);
+    /* A long upload: the samples held still reach 20 s back. */
+    for (int i = 2001; i <= 10000; i++)
+        progress_rate_add(&r, T0 + i * 0.01, (uint64_t)((110 + (i - 2000) * 0.01) * MIB));
+    assert_near(progress_rate_get(&r, T0 + 100, (uint64_t)(190 * MIB), NULL), MIB);
     progress_rate_destroy(&r);
 }
 
@@ -95,7 +103,7 @@ int main(void)
         cmocka_unit_test(test_rate_from_the_start_while_young),
         cmocka_unit_test(test_rate_over_the_last_seconds),
         cmocka_unit_test(test_a_new_start_forgets_the_last_upload),
-        cmocka_unit_test(test_more_samples_than_held),
+        cmocka_unit_test(test_samples_held_reach_past_the_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
