@@ -70,8 +70,7 @@ static int null_open(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
-static int null_read(const char *path, char *buf, size_t size, off_t off,
-                     struct fuse_file_info *fi)
+static int null_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
     (void)path;
     (void)fi;

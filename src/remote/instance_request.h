@@ -15,7 +15,7 @@
  * boolean or null, calendarEntryId string). Unknown fields are passed through.
  * default_owner fills ownerId when absent for friends|hidden|private (may be NULL).
  * Returns the object to send (a new reference), or NULL with a one-line reason in err. */
-json_t *instance_request_parse(const char *text, size_t len, const char *default_owner,
-                               char *err, size_t err_len);
+json_t *instance_request_parse(const char *text, size_t len, const char *default_owner, char *err,
+                               size_t err_len);
 
 #endif

@@ -10,12 +10,12 @@
 #define LOCATION_MAX 240 /* so that "<location>.json" fits in NAME_MAX */
 
 struct location {
-    char world_id[64];     /* "wrld_<uuid-ish>" */
+    char world_id[64]; /* "wrld_<uuid-ish>" */
     char instance_id[LOCATION_MAX];
-    char name[64];         /* the leading instance name: [A-Za-z0-9]{1,63} */
-    char type[16];         /* "public" when no type token, else hidden|friends|private|group */
-    char owner_id[64];     /* "" for public */
-    char region[8];        /* "" when absent */
+    char name[64];     /* the leading instance name: [A-Za-z0-9]{1,63} */
+    char type[16];     /* "public" when no type token, else hidden|friends|private|group */
+    char owner_id[64]; /* "" for public */
+    char region[8];    /* "" when absent */
     char group_access_type[16];
     bool can_request_invite;
 };

@@ -12,11 +12,11 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
-/* The kinds of value, as key prefixes. */
+/* The kinds of value, as key prefixes. "in:" is <location>: its shortName (a, may be NULL) and
+ * secureName (b). */
 #define INSTANCE_CACHE_JSON "i:"   /* <location>: the Instance's pretty JSON (a) */
 #define INSTANCE_CACHE_SHORT "is:" /* <shortName>: the location it resolves to (a) */
-#define INSTANCE_CACHE_NAMES "in:" /* <location>: its shortName (a, may be NULL), secureName (b)   \
-                                    */
+#define INSTANCE_CACHE_NAMES "in:"
 
 /* A cached value. err -ENOENT remembers absence. Freshness is ours (at), because the cache's
  * TTL is the one of Files. */

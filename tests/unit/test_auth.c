@@ -37,8 +37,7 @@ static void test_other_codes_follow_what_is_offered(void **state)
     assert_int_equal(auth_method_for_code(AUTH_2FA_EMAIL, "123456"), AUTH_2FA_EMAIL);
     /* an e-mail account has no recovery codes: the code is the e-mailed one, whatever it is */
     assert_int_equal(auth_method_for_code(AUTH_2FA_EMAIL, "abcd-efgh"), AUTH_2FA_EMAIL);
-    assert_int_equal(auth_method_for_code(AUTH_2FA_TOTP | AUTH_2FA_EMAIL, "123456"),
-                     AUTH_2FA_TOTP);
+    assert_int_equal(auth_method_for_code(AUTH_2FA_TOTP | AUTH_2FA_EMAIL, "123456"), AUTH_2FA_TOTP);
     assert_int_equal(auth_method_for_code(0, "123456"), AUTH_2FA_OTP);
     assert_int_equal(auth_method_for_code(AUTH_2FA_TOTP, NULL), AUTH_2FA_TOTP);
 }
