@@ -138,8 +138,10 @@ int files_resolve_download(struct http_client *c, const char *file_id, int versi
     return err;
 }
 
-int files_read_range(struct http_client *c, const char *url, uint64_t offset, void *buf, size_t len,
-                     size_t *got)
+/* One Range GET of len bytes at offset, into buf or to sink. */
+static int read_range(struct http_client *c, const char *url, uint64_t offset, size_t len,
+                      void *buf, int (*sink)(void *, uint64_t, const void *, size_t), void *arg,
+                      size_t *got)
 {
     *got = 0;
     if (!len)
@@ -147,8 +149,13 @@ int files_read_range(struct http_client *c, const char *url, uint64_t offset, vo
     char range[80];
     snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-%" PRIu64, offset, offset + len - 1);
     const char *headers[] = {range, NULL};
-    struct http_request req = {
-        .method = "GET", .url = url, .headers = headers, .buf = buf, .buf_cap = len};
+    struct http_request req = {.method = "GET",
+                               .url = url,
+                               .headers = headers,
+                               .buf = buf,
+                               .buf_cap = len,
+                               .sink = sink,
+                               .sink_arg = arg};
     struct http_response resp;
     int err = http_perform(c, &req, &resp);
     if (!err && resp.status != 206 && !(resp.status == 200 && offset == 0)) {
@@ -159,4 +166,17 @@ int files_read_range(struct http_client *c, const char *url, uint64_t offset, vo
         *got = resp.body_len;
     http_response_free(&resp);
     return err;
+}
+
+int files_read_range(struct http_client *c, const char *url, uint64_t offset, void *buf, size_t len,
+                     size_t *got)
+{
+    return read_range(c, url, offset, len, buf, NULL, NULL, got);
+}
+
+int files_read_range_to(struct http_client *c, const char *url, uint64_t offset, size_t len,
+                        int (*sink)(void *arg, uint64_t at, const void *data, size_t len),
+                        void *arg, size_t *got)
+{
+    return read_range(c, url, offset, len, NULL, sink, arg, got);
 }

@@ -41,5 +41,10 @@ int files_resolve_download(struct http_client *c, const char *file_id, int versi
  * came (less only at the end of the data). -EACCES when the URL has expired. */
 int files_read_range(struct http_client *c, const char *url, uint64_t offset, void *buf, size_t len,
                      size_t *got);
+/* The same, the bytes handed to sink as they arrive (http_request.sink: at is the offset from
+ * offset; a retry hands them again from 0) instead of landing in a buffer. */
+int files_read_range_to(struct http_client *c, const char *url, uint64_t offset, size_t len,
+                        int (*sink)(void *arg, uint64_t at, const void *data, size_t len),
+                        void *arg, size_t *got);
 
 #endif

@@ -19,6 +19,9 @@
 
 /* An API answer bigger than this is not a File or an Instance: refuse it instead of eating RAM. */
 #define HTTP_MAX_BODY (16u * 1024 * 1024)
+/* curl's receive buffer for a body that goes to a sink (a blob's range): with curl's 16 KiB
+ * default, a 1 GiB read costs 65,536 poll and recv calls and sink calls. */
+#define HTTP_SINK_RECV_BUFFER (512L * 1024)
 /* How much of an error answer to a request with its own buffer is kept for the message. */
 #define HTTP_MAX_ERROR_BODY (64u * 1024)
 
@@ -49,6 +52,7 @@ struct http_transfer {
     size_t cap;
     size_t body_alloc; /* bytes allocated at resp->body when it owns it */
     bool overflow;
+    int sink_err; /* what the request's sink refused the body with */
     uint64_t upload_done;
     long retry_after_s;
     /* A request with its own buffer (a range, the download redirect) expects data there; an
@@ -321,7 +325,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     struct http_transfer *t = arg;
     struct http_response *r = t->resp;
     size_t len = size * n;
-    if (t->req->buf && (t->status < 200 || t->status >= 300)) {
+    if ((t->req->buf || t->req->sink) && (t->status < 200 || t->status >= 300)) {
         size_t keep =
             HTTP_MAX_ERROR_BODY - t->error_len < len ? HTTP_MAX_ERROR_BODY - t->error_len : len;
         char *grown = keep ? realloc(t->error_body, t->error_len + keep + 1) : NULL;
@@ -336,6 +340,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     if (r->body_len + len > t->cap) {
         t->overflow = true;
         return 0;
+    }
+    if (t->req->sink) {
+        t->sink_err = t->req->sink(t->req->sink_arg, r->body_len, data, len);
+        if (t->sink_err)
+            return 0;
+        r->body_len += len;
+        return len;
     }
     if (r->owns_body && r->body_len + len + 1 > t->body_alloc) {
         /* Doubling: growing by each chunk copied a 12 MB answer hundreds of times. */
@@ -502,6 +513,8 @@ static struct curl_slist *setup_attempt(struct http_client *c, CURL *h, const ch
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE,
+                     req->sink ? HTTP_SINK_RECV_BUFFER : (long)CURL_MAX_WRITE_SIZE);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
@@ -579,6 +592,11 @@ static int finish_attempt(CURL *h, CURLcode rc, const char *endpoint, struct htt
     api_stats_add_bytes((uint64_t)down, (uint64_t)up);
     api_stats_count_request(endpoint, rc == CURLE_OK ? r->status : 0);
     if (rc != CURLE_OK) {
+        if (t->sink_err) {
+            snprintf(r->message, sizeof r->message, "the body cannot be stored: %s",
+                     strerror(-t->sink_err));
+            return t->sink_err;
+        }
         if (t->overflow) {
             snprintf(r->message, sizeof r->message, "response body too large");
             return -EIO;
@@ -617,14 +635,15 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
         snprintf(endpoint, sizeof endpoint, "%s <blob>", req->method);
     }
     struct http_transfer t = {.req = req, .resp = resp};
-    resp->owns_body = req->buf == NULL;
+    resp->owns_body = req->buf == NULL && req->sink == NULL;
     resp->body = req->buf;
-    t.cap = req->buf ? req->buf_cap : HTTP_MAX_BODY;
+    t.cap = req->buf || req->sink ? req->buf_cap : HTTP_MAX_BODY;
     int err = 0;
     bool renewed = false; /* a 401 is tried again once, with new credentials only */
     for (int attempt = 0;; attempt++) {
         response_reset(resp);
         t.overflow = false;
+        t.sink_err = 0;
         if (req->upload)
             upload_moved(&t, 0);
         t.retry_after_s = -1;
@@ -646,8 +665,9 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
             log_info("%s: 401, tried again with the new session", endpoint);
             continue;
         }
-        bool transient = rc != CURLE_OK ? !t.overflow && retry_curl_is_transient(rc, req->method)
-                                        : retry_status_is_transient(resp->status, req->method);
+        bool transient =
+            rc != CURLE_OK ? !t.overflow && !t.sink_err && retry_curl_is_transient(rc, req->method)
+                           : retry_status_is_transient(resp->status, req->method);
         if (!transient || req->no_retry || attempt >= c->cfg.retries ||
             t.retry_after_s > RETRY_AFTER_MAX_S)
             break;

@@ -45,6 +45,11 @@ struct http_request {
     const struct http_upload *upload; /* non-NULL: the body comes from a file */
     void *buf;                        /* non-NULL: the response body goes here, at most buf_cap */
     size_t buf_cap;
+    /* Non-NULL instead of buf: a 2xx body (at most buf_cap bytes) is handed to sink piece by
+     * piece as it arrives, at its offset in the body (an attempt after a retry starts again at
+     * 0). A negative errno from sink ends the request with it, not retried. */
+    int (*sink)(void *arg, uint64_t at, const void *data, size_t len);
+    void *sink_arg;
     bool no_retry;
 };
 

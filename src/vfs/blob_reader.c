@@ -15,6 +15,8 @@
 
 /* A handle that has read this far in order gets a streamer for the rest. */
 #define STREAM_START (2u * 1024 * 1024)
+/* Fetched bytes reach the content cache in pieces of this size. */
+#define STORE_PIECE (256u * 1024)
 
 struct blob_reader {
     struct vfs_handle base;
@@ -115,14 +117,61 @@ static int url_get(struct blob_reader *r, const char *stale, char **out)
     return err;
 }
 
-/* One Range GET of len bytes at offset into dst. An expired signed URL (or a blob that moved)
- * is resolved again, once. */
-static int range_get(struct blob_reader *r, uint64_t offset, char *dst, size_t len, size_t *got)
+/* Where the bytes of one range request go: into the content cache as they arrive, gathered to
+ * STORE_PIECE bytes first (curl hands them over 16 KiB at a time; each store is a write, a lock
+ * and a wakeup of the md5 thread), so that a reader waiting for the first of them goes on
+ * before the rest has come, and no buffer holds a whole window. */
+struct store_to {
+    struct blob_reader *r;
+    uint64_t start;  /* of the range */
+    char *buf;       /* STORE_PIECE bytes from the mount's pool */
+    size_t cap, len; /* buf holds len bytes of the range from at */
+    uint64_t at;
+};
+
+static int store_flush(struct store_to *to)
 {
+    int err = to->len ? content_cache_store(to->r->entry, to->r->gen, to->start + to->at, to->buf,
+                                            to->len)
+                      : 0;
+    to->at += to->len;
+    to->len = 0;
+    return err;
+}
+
+static int store_piece(void *arg, uint64_t at, const void *data, size_t len)
+{
+    struct store_to *to = arg;
+    if (at != to->at + to->len) { /* a retry starts the body again */
+        to->at = at;
+        to->len = 0;
+    }
+    const char *p = data;
+    while (len) {
+        size_t n = to->cap - to->len < len ? to->cap - to->len : len;
+        memcpy(to->buf + to->len, p, n);
+        to->len += n;
+        p += n;
+        len -= n;
+        int err = to->len == to->cap ? store_flush(to) : 0;
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* One Range GET of len bytes at offset into the content cache. An expired signed URL (or a
+ * blob that moved) is resolved again, once. */
+static int range_get(struct blob_reader *r, uint64_t offset, size_t len, size_t *got)
+{
+    struct store_to to = {.r = r, .start = offset};
+    to.buf = buf_pool_get(r->v->pool, len < STORE_PIECE ? len : STORE_PIECE, STORE_PIECE, &to.cap);
+    if (!to.buf)
+        return -ENOMEM;
     char *url = NULL;
     int err = url_get(r, NULL, &url);
     for (int attempt = 0; !err; attempt++) {
-        err = files_read_range(r->v->http, url, offset, dst, len, got);
+        err = files_read_range_to(r->v->http, url, offset, len, store_piece, &to, got);
         if (attempt > 0 || (err != -EACCES && err != -ENOENT))
             break;
         char *stale = url;
@@ -130,7 +179,10 @@ static int range_get(struct blob_reader *r, uint64_t offset, char *dst, size_t l
         err = url_get(r, stale, &url);
         free(stale);
     }
+    if (!err)
+        err = store_flush(&to);
     free(url);
+    buf_pool_put(r->v->pool, to.buf);
     return err;
 }
 
@@ -140,7 +192,6 @@ static int range_get(struct blob_reader *r, uint64_t offset, char *dst, size_t l
 static int fetch(struct blob_reader *r, uint64_t off, uint64_t end, uint64_t max,
                  const atomic_bool *stop)
 {
-    struct buf_pool *pool = r->v->pool;
     for (;;) {
         if (stop && atomic_load(stop))
             return 0;
@@ -148,22 +199,14 @@ static int fetch(struct blob_reader *r, uint64_t off, uint64_t end, uint64_t max
         int rc = content_cache_claim(r->entry, r->gen, off, end, max, &a, &b);
         if (rc <= 0)
             return rc;
-        size_t want = (size_t)(b - a), cap = 0;
-        char *buf = buf_pool_get(pool, want < BLOB_WINDOW_MIN ? want : BLOB_WINDOW_MIN, want, &cap);
-        if (!buf) {
-            content_cache_fill(r->entry, r->gen, a, b, NULL, 0, -ENOMEM);
-            return -ENOMEM;
-        }
-        /* The pool may give less than claimed: the rest is claimed again after. */
-        size_t len = cap < want ? cap : want;
-        size_t got = 0;
-        int err = range_get(r, a, buf, len, &got);
+        size_t len = (size_t)(b - a), got = 0;
+        int err = range_get(r, a, len, &got);
         if (!err && got != len) {
             log_warn("%s: the server sent %zu bytes of a %zu-byte range", r->path, got, len);
             err = -EIO;
         }
-        int stored = content_cache_fill(r->entry, r->gen, a, b, buf, err ? 0 : got, err);
-        buf_pool_put(pool, buf);
+        /* What came is stored already; this ends the claim (the rest, if any, stays missing). */
+        int stored = content_cache_fill(r->entry, r->gen, a, b, NULL, 0, err);
         if (err || stored)
             return err ? err : stored;
     }

@@ -2,8 +2,8 @@
  * is served from the content cache (content_cache.h); what is missing there is fetched with Range
  * requests from the signed URL the download redirect gives (resolved at the first fetch, remembered
  * in the metadata cache for later opens, resolved again once when it has expired) and written into
- * it. Windows grow while a handle reads in order; past STREAM_START a handle's streamer fetches
- * the rest of the version ahead of it. Transfer windows come from the mount's buffer pool.
+ * it as it arrives. Windows (the size of one request) grow while a handle reads in order; past
+ * STREAM_START a handle's streamer fetches the rest of the version ahead of it.
  *
  * Trust: a version of up to BLOB_VERIFY_FIRST_MAX bytes is fetched whole and its md5 checked
  * before any byte of it is served; a bigger one serves bytes as they arrive, and the read that

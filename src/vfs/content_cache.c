@@ -25,6 +25,8 @@
 #define SAVE_EVERY (16u * 1024 * 1024)
 /* How much of the file the md5 reads at a time. */
 #define HASH_CHUNK (1024u * 1024)
+/* How long the md5 thread waits for more bytes once it has caught up, before it ends. */
+#define HASH_LINGER_S 1
 #define KEY_MAX 160
 #define PATHS_MAX 4
 
@@ -588,6 +590,8 @@ static void release(struct cc_entry *e, bool hasher)
         hash_kick(e); /* bytes that arrived after its last look */
         pthread_cond_broadcast(&e->cond);
     }
+    pthread_cond_broadcast(
+        &e->cond); /* an md5 thread waiting for bytes ends with the last handle */
     if (--e->refs == 0) {
         if (e->fd >= 0)
             close(e->fd);
@@ -719,28 +723,58 @@ static int write_all(int fd, const char *data, size_t len, uint64_t off)
     return 0;
 }
 
+int content_cache_store(struct cc_entry *e, uint64_t gen, uint64_t off, const void *data,
+                        size_t len)
+{
+    struct content_cache *cc = e->cc;
+    if (content_cache_failed(e, gen))
+        return -EIO; /* dropped meanwhile: the bytes belong to no generation of ours */
+    int err = write_all(e->fd, data, len, off);
+    if (err == -ENOSPC) {
+        /* The disk is full: make room from other entries, and try once more. */
+        pthread_mutex_lock(&cc->lock);
+        uint64_t limit = cc->limit;
+        cc->limit = cc->used > len ? cc->used - len : 0;
+        evict(cc);
+        cc->limit = limit;
+        pthread_mutex_unlock(&cc->lock);
+        err = write_all(e->fd, data, len, off);
+    }
+    if (err) {
+        log_warn("content cache: cannot store %zu bytes of %s: %s", len, e->key, strerror(-err));
+        return err;
+    }
+    pthread_mutex_lock(&cc->lock);
+    bool save_now = false;
+    if (e->gen != gen) {
+        err = -EIO;
+    } else {
+        uint64_t before = range_set_bytes(&e->present);
+        err = range_set_add(&e->present, off, off + len);
+        if (!err) {
+            account(cc, before, range_set_bytes(&e->present));
+            cc->fetched += len;
+            e->unsaved += len;
+            e->dirty = true;
+            save_now = e->unsaved >= SAVE_EVERY;
+            hash_kick(e);
+            evict(cc);
+            pthread_cond_broadcast(&e->cond);
+        }
+    }
+    pthread_mutex_unlock(&cc->lock);
+    if (save_now)
+        save(e);
+    return err;
+}
+
 int content_cache_fill(struct cc_entry *e, uint64_t gen, uint64_t start, uint64_t stop,
                        const void *data, size_t len, int err)
 {
     struct content_cache *cc = e->cc;
     if (len > stop - start)
         len = (size_t)(stop - start);
-    if (!err && len) {
-        err = write_all(e->fd, data, len, start);
-        if (err == -ENOSPC) {
-            /* The disk is full: make room from other entries, and try once more. */
-            pthread_mutex_lock(&cc->lock);
-            uint64_t limit = cc->limit;
-            cc->limit = cc->used > len ? cc->used - len : 0;
-            evict(cc);
-            cc->limit = limit;
-            pthread_mutex_unlock(&cc->lock);
-            err = write_all(e->fd, data, len, start);
-        }
-        if (err)
-            log_warn("content cache: cannot store %zu bytes of %s: %s", len, e->key,
-                     strerror(-err));
-    }
+    int stored = !err && len ? content_cache_store(e, gen, start, data, len) : 0;
     pthread_mutex_lock(&cc->lock);
     for (struct claim **c = &e->claims; *c; c = &(*c)->next) {
         if ((*c)->start == start && (*c)->stop == stop) {
@@ -750,24 +784,10 @@ int content_cache_fill(struct cc_entry *e, uint64_t gen, uint64_t start, uint64_
             break;
         }
     }
-    bool save_now = false;
-    if (!err && len && e->gen == gen) {
-        uint64_t before = range_set_bytes(&e->present);
-        if (range_set_add(&e->present, start, start + len) == 0) {
-            account(cc, before, range_set_bytes(&e->present));
-            cc->fetched += len;
-            e->unsaved += len;
-            e->dirty = true;
-            save_now = e->unsaved >= SAVE_EVERY;
-            hash_kick(e);
-            evict(cc);
-        }
-    }
     pthread_cond_broadcast(&e->cond);
     pthread_mutex_unlock(&cc->lock);
-    if (save_now)
-        save(e);
-    return err;
+    /* A generation dropped meanwhile is not a failure to store: the caller's reads see it. */
+    return stored == -EIO && content_cache_failed(e, gen) ? 0 : stored;
 }
 
 int content_cache_pread(struct cc_entry *e, void *out, size_t len, uint64_t off)
@@ -870,8 +890,18 @@ static void *hasher_main(void *arg)
         uint64_t gen = e->gen;
         uint64_t from = e->hashed;
         uint64_t to = range_set_run_end(&e->present, from);
-        if (e->verified || to <= from)
+        if (e->verified)
             break;
+        if (to <= from) {
+            /* Caught up. A sequential read stores its bytes piece by piece: wait for the next
+             * piece (while a handle holds the entry) instead of a thread for each. */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += HASH_LINGER_S;
+            if (e->refs <= 1 || pthread_cond_timedwait(&e->cond, &cc->lock, &until) != 0)
+                break;
+            continue;
+        }
         if (!e->md5) {
             e->md5 = EVP_MD_CTX_new();
             if (!e->md5 || !EVP_DigestInit_ex(e->md5, EVP_md5(), NULL)) {

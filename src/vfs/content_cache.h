@@ -73,10 +73,17 @@ bool content_cache_failed(struct cc_entry *e, uint64_t gen);
 int content_cache_claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end, uint64_t max,
                         uint64_t *start, uint64_t *stop);
 /* Ends the claim [start, stop): len bytes of data arrived for its start (len may be short: the
- * rest stays missing), or err says the fetch failed (data is ignored). Returns 0, or a negative
- * errno when the bytes could not be stored (-ENOSPC: the disk is full). */
+ * rest stays missing; 0 when they were stored already with content_cache_store), or err says the
+ * fetch failed (data is ignored). Returns 0, or a negative errno when the bytes could not be
+ * stored (-ENOSPC: the disk is full). */
 int content_cache_fill(struct cc_entry *e, uint64_t gen, uint64_t start, uint64_t stop,
                        const void *data, size_t len, int err);
+/* Writes len bytes of data at off into the cache and records them as present: the caller
+ * holds a claim that covers them, and may store its claim's bytes piece by piece as they arrive
+ * (readers waiting for them go on as soon as theirs are there). -EIO when generation gen is over,
+ * another negative errno when the bytes could not be stored (-ENOSPC: the disk is full). */
+int content_cache_store(struct cc_entry *e, uint64_t gen, uint64_t off, const void *data,
+                        size_t len);
 /* Copies [off, off + len) out of the cache; those bytes must be present. */
 int content_cache_pread(struct cc_entry *e, void *out, size_t len, uint64_t off);
 /* True when every byte of generation gen is present. */

@@ -46,13 +46,15 @@ static struct {
     uint64_t cut_at;       /* bodies end here, as if the connection closed (0: they do not) */
 } host = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
-int __wrap_files_read_range(struct http_client *c, const char *url, uint64_t offset, void *buf,
-                            size_t len, size_t *got);
+int __wrap_files_read_range_to(struct http_client *c, const char *url, uint64_t offset, size_t len,
+                               int (*sink)(void *arg, uint64_t at, const void *data, size_t len),
+                               void *arg, size_t *got);
 int __wrap_files_resolve_download(struct http_client *c, const char *file_id, int version,
                                   enum vrc_data_kind kind, char **url);
 
-int __wrap_files_read_range(struct http_client *c, const char *url, uint64_t offset, void *buf,
-                            size_t len, size_t *got)
+int __wrap_files_read_range_to(struct http_client *c, const char *url, uint64_t offset, size_t len,
+                               int (*sink)(void *arg, uint64_t at, const void *data, size_t len),
+                               void *arg, size_t *got)
 {
     (void)c;
     *got = 0;
@@ -68,7 +70,13 @@ int __wrap_files_read_range(struct http_client *c, const char *url, uint64_t off
     size_t n = BLOB_SIZE - offset < len ? (size_t)(BLOB_SIZE - offset) : len;
     if (host.cut_at && offset + n > host.cut_at)
         n = offset < host.cut_at ? (size_t)(host.cut_at - offset) : 0;
-    memcpy(buf, host.served + offset, n);
+    /* In pieces, as curl hands them over. */
+    for (size_t at = 0; at < n; at += 64 * KiB) {
+        size_t piece = n - at < 64 * KiB ? n - at : 64 * KiB;
+        int err = sink(arg, at, host.served + offset + at, piece);
+        if (err)
+            return err;
+    }
     *got = n;
     pthread_mutex_lock(&host.lock);
     host.bytes_served += n;
