@@ -1,9 +1,9 @@
-/* buf_pool: the one memory budget of a mount for transfer buffers (the windows that range
- * requests land in before they reach the content cache, the md5's read buffer) and the buffers
+/* buf_pool: the one memory budget of a mount for transfer buffers (the pieces that range
+ * requests gather in on their way to the content cache, the md5's read buffer) and the buffers
  * that READ replies are built in (docs/SEMANTICS.md, Errors: memory is bounded). Every such buffer
  * is counted against the budget while it is out and while it is kept for reuse; when the budget is
  * spent, takers wait for a buffer to come back, so that many readers share the bandwidth
- * instead of each growing its own windows.
+ * instead of each growing its own buffers.
  *
  * Deadlock freedom: a reply buffer is held by a read that may wait for a transfer, while a
  * transfer never waits for anything but the network and the disk. So replies may not take the
