@@ -3,7 +3,8 @@
  * (-Wl,--wrap). They check that a whole read is verified against the md5 however the kernel
  * orders its reads (some sent ahead of others at the start, one sent late while streaming,
  * several threads at once), that the bytes are right, that random reads fetch little, that a
- * body cut short is an error and never a short read, that an expired URL is resolved once, that
+ * body cut short is an error and never a short read, that a body sent again from its start (a
+ * retry) is stored where it belongs, that an expired URL is resolved once, that
  * a verified version is read again with no request, and that a small version is checked before
  * any byte of it is served. */
 #include <stdarg.h>
@@ -44,6 +45,7 @@ static struct {
     int refused;           /* range requests refused as expired */
     char expired_url[160]; /* a URL the host refuses with -EACCES */
     uint64_t cut_at;       /* bodies end here, as if the connection closed (0: they do not) */
+    bool restart;          /* each body stops halfway and comes again from its start (a retry) */
 } host = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 int __wrap_files_read_range_to(struct http_client *c, const char *url, uint64_t offset, size_t len,
@@ -70,7 +72,13 @@ int __wrap_files_read_range_to(struct http_client *c, const char *url, uint64_t 
     size_t n = BLOB_SIZE - offset < len ? (size_t)(BLOB_SIZE - offset) : len;
     if (host.cut_at && offset + n > host.cut_at)
         n = offset < host.cut_at ? (size_t)(host.cut_at - offset) : 0;
-    /* In pieces, as curl hands them over. */
+    /* In pieces, as curl hands them over; a retry hands them over again from the start. */
+    for (size_t at = 0; host.restart && at < n / 2; at += 24 * KiB) {
+        size_t piece = n / 2 - at < 24 * KiB ? n / 2 - at : 24 * KiB;
+        int err = sink(arg, at, host.served + offset + at, piece);
+        if (err)
+            return err;
+    }
     for (size_t at = 0; at < n; at += 64 * KiB) {
         size_t piece = n - at < 64 * KiB ? n - at : 64 * KiB;
         int err = sink(arg, at, host.served + offset + at, piece);
@@ -155,6 +163,7 @@ static int setup(void **state)
     host.resolves = host.refused = 0;
     host.expired_url[0] = '\0';
     host.cut_at = 0;
+    host.restart = false;
 
     const uint64_t sizes[2] = {BLOB_SIZE, SMALL_SIZE};
     for (int i = 0; i < 2; i++) {
@@ -276,6 +285,14 @@ static uint64_t *order_sequential(void)
 
 static void test_sequential_read_is_verified(void **state)
 {
+    check_order(state, order_sequential, false);
+}
+
+/* A body cut halfway that comes again from its start (curl's retry after a dropped connection)
+ * is stored at the right offsets. */
+static void test_body_sent_again_after_a_drop_is_verified(void **state)
+{
+    host.restart = true;
     check_order(state, order_sequential, false);
 }
 
@@ -597,6 +614,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_small_version_is_checked_before_serving, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cut_body_is_eio_not_a_short_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_sent_again_after_a_drop_is_verified, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_expired_url_is_resolved_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
