@@ -69,17 +69,28 @@ want=$(py "print(sum(2 + sum(len(v['data']) for v in f['versions'] if v['version
 check_eq "find sees every data file, file.json and alias" "$want" "$nfiles"
 
 # --- the kernel keeps whole listings while they are fresh -------------------------------------
-readdirs=$(kernel_requests readdir)
-check_eq "a second find sees the same tree" "$nfiles" "$(find "$MNT/files" -type f | wc -l)"
-# Known and not yet explained (see the issue 10 note of session 5): the directories of Files whose
-# listing leaves out an md5 (fetched alone with GET /file) sometimes lose the kernel's copy of
-# their listing between two finds, two directory reads each. Every other directory must not reach
-# vrcfs at all; without kept listings this second find would send about as many as the first.
-hidden=$(py "print(sum(1 for f in s['files'] if f['md5_hidden_in_list']))")
-again=$(($(kernel_requests readdir) - readdirs))
-check "without a directory read reaching vrcfs, but for those of Files without a listed md5" \
-    test "$again" -le $((2 * hidden))
-say "the second find read $again directories again ($hidden Files have no md5 in their listing)"
+# A second find sends no directory read to vrcfs (without kept listings it would send as many as
+# the first), and vrcfs takes no listing back. The kernel may still drop a kept listing at any
+# moment, as it drops any clean page cache: `echo N > /proc/sys/vm/drop_caches` (the benches and
+# this suite below do it, so may another run on the machine) or proactive reclaim (the VM this
+# was written on runs a DAMON `pageout` scheme, whose kdamond took a few directories' pages at
+# random in a trace of mm_filemap_delete_from_page_cache). So a measurement that found directory
+# reads is made again, twice at most; the find before each one refills the listings.
+kernel_stat() { # KEY: a number of stats.json's "kernel"
+    python3 -c "import json; print(json.load(open('$MNT/.vrcfs/stats.json'))['kernel']['$1'])"
+}
+dropped=$(kernel_stat listings_dropped)
+for attempt in 1 2 3; do
+    find "$MNT/files" -type f >/dev/null
+    readdirs=$(kernel_requests readdir)
+    second=$(find "$MNT/files" -type f | wc -l)
+    again=$(($(kernel_requests readdir) - readdirs))
+    [ "$again" -eq 0 ] && break
+    say "attempt $attempt: the second find sent $again directory reads to vrcfs"
+done
+check_eq "a second find sees the same tree" "$nfiles" "$second"
+check_eq "a second find sends no directory read to vrcfs" 0 "$again"
+check_eq "and vrcfs told the kernel to drop no listing meanwhile" "$dropped" "$(kernel_stat listings_dropped)"
 
 # --- by-tag, and Files that are not listed ------------------------------------------------
 check "by-tag lists the ImagePurpose tags" sh -c "ls '$MNT/files/by-tag' | grep -qx icon"
