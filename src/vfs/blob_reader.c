@@ -251,9 +251,10 @@ static int failed(struct blob_reader *r, int err)
     return err;
 }
 
-static int blob_read(struct vfs_handle *h, char *out, size_t size, off_t off)
+/* Makes the bytes of a read of size at off present (and, where the trust rules want it,
+ * checked) in the content cache: how many there are to serve, or a negative errno. */
+static int blob_prepare(struct blob_reader *r, size_t size, off_t off)
 {
-    struct blob_reader *r = (struct blob_reader *)h;
     uint64_t offset = (uint64_t)off;
     if (offset >= r->size || size == 0)
         return 0;
@@ -277,8 +278,24 @@ static int blob_read(struct vfs_handle *h, char *out, size_t size, off_t off)
         if (err)
             return failed(r, err);
     }
-    int err = content_cache_pread(r->entry, out, need, offset);
-    return err ? failed(r, err) : (int)need;
+    return (int)need;
+}
+
+static int blob_read(struct vfs_handle *h, char *out, size_t size, off_t off)
+{
+    struct blob_reader *r = (struct blob_reader *)h;
+    int n = blob_prepare(r, size, off);
+    int err = n > 0 ? content_cache_pread(r->entry, out, (size_t)n, (uint64_t)off) : 0;
+    return err ? failed(r, err) : n;
+}
+
+static int blob_read_fd(struct vfs_handle *h, size_t size, off_t off, int *fd)
+{
+    struct blob_reader *r = (struct blob_reader *)h;
+    int n = blob_prepare(r, size, off);
+    if (n > 0)
+        *fd = content_cache_fd(r->entry);
+    return n;
 }
 
 static void blob_release(struct vfs_handle *h)
@@ -312,6 +329,7 @@ static int empty_read(struct vfs_handle *h, char *out, size_t size, off_t off)
 
 static const struct vfs_handle_ops blob_ops = {
     .read = blob_read,
+    .read_fd = blob_read_fd,
     .release = blob_release,
 };
 

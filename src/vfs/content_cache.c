@@ -54,6 +54,7 @@ struct cc_entry {
     bool hashing;
     uint64_t unsaved; /* bytes recorded since the sidecar was written */
     bool dirty;       /* the sidecar is behind */
+    bool stale;       /* the data file holds bytes of a dropped generation (reset_data) */
     int64_t used_at;  /* seconds since the epoch */
     char *paths[PATHS_MAX];
     pthread_cond_t cond; /* claims ended, verdicts */
@@ -480,13 +481,17 @@ static void note_path(struct cc_entry *e, const char *path)
     }
 }
 
-/* Empties an entry's data for a fresh start: record first, then data. Lock held. */
-static void reset_data(struct content_cache *cc, struct cc_entry *e)
+/* Empties an entry's data for a fresh start: record first, then data. The data file is cut
+ * only when no handle holds the entry (truncate): a reply spliced from it may be in flight, and
+ * a file cut under it would make a short reply, which the kernel takes for the end of the file.
+ * Until then the bytes there are simply not recorded (stale), so nothing serves them. Lock held. */
+static void reset_data(struct content_cache *cc, struct cc_entry *e, bool truncate)
 {
     char path[PATH_MAX];
     sidecar_path(e, path, sizeof path, false);
     unlink(path);
-    if (e->fd >= 0 && ftruncate(e->fd, 0) != 0)
+    e->stale = !truncate;
+    if (truncate && e->fd >= 0 && ftruncate(e->fd, 0) != 0)
         log_debug("content cache: cannot truncate %s: %s", e->key, strerror(errno));
     account(cc, range_set_bytes(&e->present), 0);
     range_set_clear(&e->present);
@@ -514,7 +519,7 @@ int content_cache_get(struct content_cache *cc, const char *key, uint64_t size, 
             entry_remove(cc, e);
             e = NULL;
         } else if (e->verified) {
-            reset_data(cc, e);
+            reset_data(cc, e, false);
         }
         if (e) {
             snprintf(e->md5_b64, sizeof e->md5_b64, "%s", md5_b64);
@@ -528,7 +533,7 @@ int content_cache_get(struct content_cache *cc, const char *key, uint64_t size, 
             entry_remove(cc, e);
             e = NULL;
         } else {
-            reset_data(cc, e);
+            reset_data(cc, e, false);
             e->size = size;
             snprintf(e->md5_b64, sizeof e->md5_b64, "%s", md5_b64);
             e->has_md5 = md5_b64[0] && digest_md5_from_base64(md5_b64, e->md5_want) == 0;
@@ -578,6 +583,8 @@ static void release(struct cc_entry *e, bool hasher)
 {
     struct content_cache *cc = e->cc;
     pthread_mutex_lock(&cc->lock);
+    if (e->refs == 1 && e->stale) /* nothing reads the file now: the dropped bytes go */
+        reset_data(cc, e, true);
     if (e->refs == 1 && e->dirty) {
         pthread_mutex_unlock(&cc->lock);
         save(e);
@@ -810,6 +817,11 @@ int content_cache_pread(struct cc_entry *e, void *out, size_t len, uint64_t off)
     return 0;
 }
 
+int content_cache_fd(const struct cc_entry *e)
+{
+    return e->fd;
+}
+
 bool content_cache_complete(struct cc_entry *e, uint64_t gen)
 {
     pthread_mutex_lock(&e->cc->lock);
@@ -871,7 +883,7 @@ static void settle(struct cc_entry *e, uint64_t gen, const unsigned char *got)
     pthread_mutex_lock(&cc->lock);
     if (e->gen == gen) {
         cc->mismatches++;
-        reset_data(cc, e);
+        reset_data(cc, e, false);
     }
     pthread_cond_broadcast(&e->cond);
     pthread_mutex_unlock(&cc->lock);

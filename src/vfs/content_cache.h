@@ -86,6 +86,10 @@ int content_cache_store(struct cc_entry *e, uint64_t gen, uint64_t off, const vo
                         size_t len);
 /* Copies [off, off + len) out of the cache; those bytes must be present. */
 int content_cache_pread(struct cc_entry *e, void *out, size_t len, uint64_t off);
+/* The data file, open while the entry is held: the bytes content_cache_pread would copy are at
+ * their own offsets there, and stay there while the caller holds the entry (a drop cuts the
+ * file only once no handle holds it), so a reply may be spliced from it. */
+int content_cache_fd(const struct cc_entry *e);
 /* True when every byte of generation gen is present. */
 bool content_cache_complete(struct cc_entry *e, uint64_t gen);
 /* Once every byte is present: waits for the md5's verdict. 0 verified, -EIO mismatch (the data

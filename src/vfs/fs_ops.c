@@ -122,6 +122,12 @@ int fs_read(const struct fuse_file_info *fi, char *buf, size_t size, off_t off)
     return h->ops->read ? h->ops->read(h, buf, size, off) : -EBADF;
 }
 
+int fs_read_fd(const struct fuse_file_info *fi, size_t size, off_t off, int *fd)
+{
+    struct vfs_handle *h = handle_of(fi);
+    return h->ops->read_fd ? h->ops->read_fd(h, size, off, fd) : -ENOSYS;
+}
+
 int fs_write(const struct fuse_file_info *fi, const char *buf, size_t size, off_t off)
 {
     struct vfs_handle *h = handle_of(fi);

@@ -19,6 +19,9 @@ int fs_readlink(struct vfs *v, const char *path, char *buf, size_t size);
 int fs_open(struct vfs *v, const char *path, struct fuse_file_info *fi);
 int fs_create(struct vfs *v, const char *path, mode_t mode, struct fuse_file_info *fi);
 int fs_read(const struct fuse_file_info *fi, char *buf, size_t size, off_t off);
+/* A read whose bytes are at off in *fd (vfs_handle_ops.read_fd): how many, or a negative errno;
+ * -ENOSYS when the handle has no such file (fs_read then). */
+int fs_read_fd(const struct fuse_file_info *fi, size_t size, off_t off, int *fd);
 int fs_write(const struct fuse_file_info *fi, const char *buf, size_t size, off_t off);
 int fs_flush(const struct fuse_file_info *fi);
 int fs_fsync(const struct fuse_file_info *fi);

@@ -11,6 +11,7 @@
 #include "vfs/vfs_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* What the kernel shows as d_ino for an entry it has not looked up. */
 #define UNKNOWN_INO 0xffffffffu
@@ -86,6 +88,7 @@ struct inode_state {
     struct nodes *nodes;
     struct fuse_session *se;
     bool keeps_listings;  /* the kernel caches listings: cache_ttl > 0 and it can skip OPENDIR */
+    bool splices_reads;   /* READ replies of cached data are spliced from the cache file */
     pthread_mutex_t lock; /* listings, pending, stop */
     struct listing *listings;
     struct pending_forget *pending;
@@ -180,11 +183,30 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name, con
     }
 }
 
+/* Whether libfuse can splice a whole READ reply: its pipe must hold the largest read, its
+ * header and three pages (libfuse's own estimate), or libfuse would copy each reply through a
+ * buffer of its own, outside the pool. */
+static bool pipe_holds_a_read(void)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return false;
+    bool ok = fcntl(fds[0], F_SETPIPE_SZ, atoi(VFS_READ_MAX) + 3 * getpagesize() + 16) >= 0;
+    close(fds[0]);
+    close(fds[1]);
+    return ok;
+}
+
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
     struct vfs *v = userdata;
     conn->max_readahead = VFS_READAHEAD_KB * 1024;
+    conn->max_read = (unsigned)atoi(VFS_READ_MAX); /* as the mount option says (vfs.c) */
     conn->want |= conn->capable & FUSE_CAP_ASYNC_READ;
+    if ((conn->capable & FUSE_CAP_SPLICE_WRITE) && pipe_holds_a_read()) {
+        conn->want |= FUSE_CAP_SPLICE_WRITE;
+        v->inodes->splices_reads = true;
+    }
     v->inodes->keeps_listings =
         v->cfg.cache_ttl > 0 && (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
 }
@@ -445,6 +467,26 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
     begin_op(req, OP_READ, "read", ino, NULL);
     (void)ino;
+    if (vfs_of(req)->inodes->splices_reads) {
+        /* Data of the content cache goes from the cache file's pages to the kernel with no
+         * copy through vrcfs (the file stays whole while the handle is open). */
+        int fd = -1;
+        int n = fs_read_fd(fi, size, off, &fd);
+        if (n != -ENOSYS) {
+            if (n < 0) {
+                reply_errno(req, n);
+            } else if (n == 0) {
+                fuse_reply_buf(req, NULL, 0);
+            } else {
+                struct fuse_bufvec data = FUSE_BUFVEC_INIT((size_t)n);
+                data.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+                data.buf[0].fd = fd;
+                data.buf[0].pos = off;
+                fuse_reply_data(req, &data, 0);
+            }
+            return;
+        }
+    }
     /* The reply is built in a buffer of the mount's pool (buf_pool.h), which keeps returned
      * buffers for the next reads and bounds their number. */
     struct buf_pool *pool = vfs_of(req)->pool;
@@ -996,9 +1038,10 @@ static json_t *kernel_stats(void *ctx)
     json_t *requests = json_object();
     for (int k = 0; k < OP_KINDS; k++)
         json_object_set_new(requests, op_names[k], json_integer((json_int_t)s->ops[k]));
-    return json_pack("{s:o, s:I, s:I, s:b}", "requests", requests, "nodes",
+    return json_pack("{s:o, s:I, s:I, s:b, s:b}", "requests", requests, "nodes",
                      (json_int_t)nodes_count(s->nodes), "listings_dropped",
-                     (json_int_t)s->listings_dropped, "keeps_listings", s->keeps_listings);
+                     (json_int_t)s->listings_dropped, "keeps_listings", s->keeps_listings,
+                     "splices_reads", s->splices_reads);
 }
 
 int inode_ops_init(struct vfs *v)

@@ -160,7 +160,9 @@ int vfs_run(struct fuse_args *args, const struct vfs_config *cfg, struct http_cl
     }
     int rc = 1;
     struct vfs *v = vfs_new(cfg, http);
-    struct fuse_session *se = v ? fuse_session_new(args, &inode_ops, sizeof inode_ops, v) : NULL;
+    struct fuse_session *se = v && fuse_opt_add_arg(args, "-omax_read=" VFS_READ_MAX) == 0
+                                  ? fuse_session_new(args, &inode_ops, sizeof inode_ops, v)
+                                  : NULL;
     if (!se)
         goto out;
     v->content = cfg->cache_dir ? content_cache_open(cfg->cache_dir, cfg->cache_size, v->pool,

@@ -25,6 +25,12 @@
  * read_ahead_kb where vrcfs may set it). */
 #define VFS_READAHEAD_KB 1024
 
+/* The largest READ (the max_read mount option): a reply and its header must fit the 1 MiB pipe
+ * any user may have (/proc/sys/fs/pipe-max-size) for libfuse to splice it from the content cache
+ * (inode_ops.c) instead of copying it; 1 MiB less a few pages would cut every 1 MiB of the
+ * kernel's readahead into two READs anyway, one of them 16 KiB. */
+#define VFS_READ_MAX "524288"
+
 /* The most top-level directories a service may have. */
 #define VFS_SUBTREES_MAX 8
 
@@ -85,6 +91,9 @@ struct vfs_handle;
  * flush/fsync -> 0. release frees the handle. Return 0/bytes or a negative errno. */
 struct vfs_handle_ops {
     int (*read)(struct vfs_handle *h, char *buf, size_t size, off_t off);
+    /* Optional, instead of read: the bytes a read would copy are at off in *fd (open while the
+     * handle is), so that the reply is spliced from there; returns how many, or read's errors. */
+    int (*read_fd)(struct vfs_handle *h, size_t size, off_t off, int *fd);
     int (*write)(struct vfs_handle *h, const char *buf, size_t size, off_t off);
     int (*flush)(struct vfs_handle *h);
     int (*fsync)(struct vfs_handle *h);

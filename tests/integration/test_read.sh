@@ -129,6 +129,11 @@ check_eq "sha256 of 40 Files' versions match the blobs" 1 "$sums_ok"
 
 check_eq "the mount reads ahead 1 MiB (read_ahead_kb of its bdi)" 1024 \
     "$(cat "/sys/class/bdi/$(mountpoint -d "$MNT")/read_ahead_kb")"
+# Replies of cached data are spliced from the cache file: every read here, and the corrupted
+# ones below, go that way.
+check "READ replies are spliced from the content cache (stats.json)" python3 -c "
+import json, sys
+sys.exit(not json.load(open('$MNT/.vrcfs/stats.json'))['kernel']['splices_reads'])"
 check_errno "a corrupted blob (md5 mismatch) reads as EIO" "Input/output error" cat "$MNT/files/$VICTIM/$VICTIMV/file"
 # The same for a large version read with big blocks, where the kernel's readahead sends reads
 # out of order: the check must survive that. (Before its first read: once read and verified, a

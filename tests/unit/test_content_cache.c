@@ -177,6 +177,42 @@ static void test_mismatch_drops_and_ends_the_generation(void **state)
     free(bad);
 }
 
+/* A READ reply may be spliced from the data file while it is held: a drop leaves the file
+ * whole (its bytes are no longer recorded) and cuts it only once no handle holds the entry. */
+static void test_dropped_data_is_cut_only_when_nobody_holds_it(void **state)
+{
+    (void)state;
+    struct content_cache *cc = open_cache(64 * MiB);
+    unsigned char *bad = malloc(SIZE);
+    memcpy(bad, data, SIZE);
+    bad[7] ^= 0x01;
+    struct cc_entry *e;
+    uint64_t gen;
+    assert_int_equal(content_cache_get(cc, "file_c.1.file", SIZE, md5, "/x", &e, &gen), 0);
+    fill_from(e, gen, bad, 0, SIZE);
+    assert_int_equal(content_cache_verdict(e, gen), -EIO);
+    char path[160];
+    snprintf(path, sizeof path, "%s/content/file_c.1.file", dir);
+    struct stat st;
+    assert_int_equal(fstat(content_cache_fd(e), &st), 0);
+    assert_int_equal(st.st_size, SIZE);
+    content_cache_put(e);
+    content_cache_close(cc); /* once the md5 thread, which holds it too, has ended */
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    /* Opened again, nothing of the dropped bytes counts. */
+    cc = open_cache(64 * MiB);
+    assert_int_equal(content_cache_get(cc, "file_c.1.file", SIZE, md5, "/x", &e, &gen), 0);
+    uint64_t a, b;
+    assert_int_equal(content_cache_claim(e, gen, 0, SIZE, SIZE, &a, &b), 1);
+    assert_int_equal(a, 0);
+    assert_int_equal(b, SIZE);
+    content_cache_fill(e, gen, a, b, NULL, 0, -EIO);
+    content_cache_put(e);
+    content_cache_close(cc);
+    free(bad);
+}
+
 static void test_only_recorded_bytes_come_back(void **state)
 {
     (void)state;
@@ -296,6 +332,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_any_order_is_verified_and_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mismatch_drops_and_ends_the_generation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_data_is_cut_only_when_nobody_holds_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_only_recorded_bytes_come_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lru_eviction_within_the_shared_budget, setup,
