@@ -15,6 +15,9 @@
 
 /* A handle that has read this far in order gets a streamer for the rest. */
 #define STREAM_START (2u * 1024 * 1024)
+/* A streamer's request: each costs a round trip with no bytes coming, so fewer are better; a
+ * close ends one at its next piece. */
+#define STREAM_WINDOW (32u * 1024 * 1024)
 /* Fetched bytes reach the content cache in pieces of this size. */
 #define STORE_PIECE (256u * 1024)
 
@@ -123,9 +126,10 @@ static int url_get(struct blob_reader *r, const char *stale, char **out)
  * before the rest has come, and no buffer holds a whole window. */
 struct store_to {
     struct blob_reader *r;
-    uint64_t start;  /* of the range */
-    char *buf;       /* STORE_PIECE bytes from the mount's pool */
-    size_t cap, len; /* buf holds len bytes of the range from at */
+    const atomic_bool *stop; /* set: the transfer ends at the next piece (the handle closes) */
+    uint64_t start;          /* of the range */
+    char *buf;               /* STORE_PIECE bytes from the mount's pool */
+    size_t cap, len;         /* buf holds len bytes of the range from at */
     uint64_t at;
 };
 
@@ -142,6 +146,8 @@ static int store_flush(struct store_to *to)
 static int store_piece(void *arg, uint64_t at, const void *data, size_t len)
 {
     struct store_to *to = arg;
+    if (to->stop && atomic_load(to->stop))
+        return -ECANCELED;
     if (at != to->at + to->len) { /* a retry starts the body again */
         to->at = at;
         to->len = 0;
@@ -162,9 +168,10 @@ static int store_piece(void *arg, uint64_t at, const void *data, size_t len)
 
 /* One Range GET of len bytes at offset into the content cache. An expired signed URL (or a
  * blob that moved) is resolved again, once. */
-static int range_get(struct blob_reader *r, uint64_t offset, size_t len, size_t *got)
+static int range_get(struct blob_reader *r, uint64_t offset, size_t len, const atomic_bool *stop,
+                     size_t *got)
 {
-    struct store_to to = {.r = r, .start = offset};
+    struct store_to to = {.r = r, .stop = stop, .start = offset};
     to.buf = buf_pool_get(r->v->pool, len < STORE_PIECE ? len : STORE_PIECE, STORE_PIECE, &to.cap);
     if (!to.buf)
         return -ENOMEM;
@@ -188,35 +195,48 @@ static int range_get(struct blob_reader *r, uint64_t offset, size_t len, size_t 
 
 /* Makes [off, end) present in the cache, fetching the missing parts in windows of up to max
  * bytes (the first missing byte starts each), sharing the work with every other handle of the
- * version. Stops early (0) when stop is set. */
+ * version. Stops early (0) when stop is set. A streamer (stop given) claims its next window
+ * before it fetches the current one: the kernel's reads just ahead of it then wait for its
+ * bytes, where they would otherwise claim the start of its next window with requests of their
+ * own and keep it waiting for them. */
 static int fetch(struct blob_reader *r, uint64_t off, uint64_t end, uint64_t max,
                  const atomic_bool *stop)
 {
+    uint64_t a = 0, b = 0, na = 0, nb = 0;
+    bool next = false;
     for (;;) {
-        if (stop && atomic_load(stop))
-            return 0;
-        uint64_t a, b;
-        int rc = content_cache_claim(r->entry, r->gen, off, end, max, &a, &b);
-        if (rc <= 0)
-            return rc;
+        if (!next) {
+            if (stop && atomic_load(stop))
+                return 0;
+            int rc = content_cache_claim(r->entry, r->gen, off, end, max, &a, &b);
+            if (rc <= 0)
+                return rc;
+        }
+        next = stop && !atomic_load(stop) && b < end &&
+               content_cache_claim_next(r->entry, r->gen, b, end, max, &na, &nb) == 1;
         size_t len = (size_t)(b - a), got = 0;
-        int err = range_get(r, a, len, &got);
+        int err = range_get(r, a, len, stop, &got);
         if (!err && got != len) {
             log_warn("%s: the server sent %zu bytes of a %zu-byte range", r->path, got, len);
             err = -EIO;
         }
         /* What came is stored already; this ends the claim (the rest, if any, stays missing). */
         int stored = content_cache_fill(r->entry, r->gen, a, b, NULL, 0, err);
-        if (err || stored)
+        if (err || stored || (next && stop && atomic_load(stop))) {
+            if (next) /* given back unfetched */
+                content_cache_fill(r->entry, r->gen, na, nb, NULL, 0, -ECANCELED);
             return err ? err : stored;
+        }
+        a = na;
+        b = nb;
     }
 }
 
 static void *streamer_main(void *arg)
 {
     struct blob_reader *r = arg;
-    int err = fetch(r, r->stream_from, r->size, BLOB_WINDOW_MAX, &r->stop);
-    if (err && err != -EIO)
+    int err = fetch(r, r->stream_from, r->size, STREAM_WINDOW, &r->stop);
+    if (err && err != -EIO && err != -ECANCELED)
         log_debug("%s: streaming ahead stopped: %s", r->path, strerror(-err));
     return NULL;
 }

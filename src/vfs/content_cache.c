@@ -647,8 +647,8 @@ static struct claim *claim_at(struct cc_entry *e, uint64_t off)
     return NULL;
 }
 
-int content_cache_claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end, uint64_t max,
-                        uint64_t *start, uint64_t *stop)
+static int claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end, uint64_t max,
+                 bool wait, uint64_t *start, uint64_t *stop)
 {
     struct content_cache *cc = e->cc;
     if (end > e->size)
@@ -665,6 +665,10 @@ int content_cache_claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t
             return 0;
         }
         if (claim_at(e, a)) {
+            if (!wait) {
+                pthread_mutex_unlock(&cc->lock);
+                return 0;
+            }
             pthread_cond_wait(&e->cond, &cc->lock);
             continue;
         }
@@ -688,6 +692,18 @@ int content_cache_claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t
         pthread_mutex_unlock(&cc->lock);
         return 1;
     }
+}
+
+int content_cache_claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end, uint64_t max,
+                        uint64_t *start, uint64_t *stop)
+{
+    return claim(e, gen, off, end, max, true, start, stop);
+}
+
+int content_cache_claim_next(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end,
+                             uint64_t max, uint64_t *start, uint64_t *stop)
+{
+    return claim(e, gen, off, end, max, false, start, stop);
 }
 
 static void *hasher_main(void *arg);

@@ -72,6 +72,11 @@ bool content_cache_failed(struct cc_entry *e, uint64_t gen);
  * missing byte. */
 int content_cache_claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end, uint64_t max,
                         uint64_t *start, uint64_t *stop);
+/* The same without waiting: 0 also when another caller is fetching the first missing byte. A
+ * caller that streams claims its next range with it before it fetches the current one, so
+ * that readers just ahead of it wait for its bytes instead of fetching them themselves. */
+int content_cache_claim_next(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end,
+                             uint64_t max, uint64_t *start, uint64_t *stop);
 /* Ends the claim [start, stop): len bytes of data arrived for its start (len may be short: the
  * rest stays missing; 0 when they were stored already with content_cache_store), or err says the
  * fetch failed (data is ignored). Returns 0, or a negative errno when the bytes could not be

@@ -88,6 +88,17 @@ static void fill_from(struct cc_entry *e, uint64_t gen, const unsigned char *src
     }
 }
 
+/* Fills the whole of e from src with one claim: once the last byte is in, the md5 thread may end
+ * the generation at any time, so a fill of bad data must not claim again after it. */
+static void fill_whole(struct cc_entry *e, uint64_t gen, const unsigned char *src)
+{
+    uint64_t a, b;
+    assert_int_equal(content_cache_claim(e, gen, 0, SIZE, SIZE, &a, &b), 1);
+    assert_int_equal(a, 0);
+    assert_int_equal(b, SIZE);
+    assert_int_equal(content_cache_fill(e, gen, a, b, src, SIZE, 0), 0);
+}
+
 static json_t *stat_of(struct content_cache *cc, const char *key)
 {
     json_t *s = content_cache_stats(cc);
@@ -152,7 +163,7 @@ static void test_mismatch_drops_and_ends_the_generation(void **state)
     uint64_t gen;
     assert_int_equal(
         content_cache_get(cc, "file_b.1.file", SIZE, md5, "/files/file_b/1/file", &e, &gen), 0);
-    fill_from(e, gen, bad, 0, SIZE);
+    fill_whole(e, gen, bad);
     assert_int_equal(content_cache_verdict(e, gen), -EIO);
     assert_true(content_cache_failed(e, gen));
     assert_false(content_cache_verified(e, gen));
@@ -177,6 +188,25 @@ static void test_mismatch_drops_and_ends_the_generation(void **state)
     free(bad);
 }
 
+/* A streamer claims its next range without waiting: nothing when another caller fetches it. */
+static void test_claim_next_does_not_wait(void **state)
+{
+    (void)state;
+    struct content_cache *cc = open_cache(64 * MiB);
+    struct cc_entry *e;
+    uint64_t gen, a, b, na, nb;
+    assert_int_equal(content_cache_get(cc, "file_d.1.file", SIZE, md5, "/x", &e, &gen), 0);
+    assert_int_equal(content_cache_claim(e, gen, 0, SIZE, 1 * MiB, &a, &b), 1);
+    assert_int_equal(content_cache_claim_next(e, gen, 0, SIZE, 1 * MiB, &na, &nb), 0);
+    assert_int_equal(content_cache_claim_next(e, gen, b, SIZE, 1 * MiB, &na, &nb), 1);
+    assert_int_equal(na, 1 * MiB);
+    assert_int_equal(nb, 2 * MiB);
+    content_cache_fill(e, gen, a, b, NULL, 0, -EIO);
+    content_cache_fill(e, gen, na, nb, NULL, 0, -EIO);
+    content_cache_put(e);
+    content_cache_close(cc);
+}
+
 /* A READ reply may be spliced from the data file while it is held: a drop leaves the file
  * whole (its bytes are no longer recorded) and cuts it only once no handle holds the entry. */
 static void test_dropped_data_is_cut_only_when_nobody_holds_it(void **state)
@@ -189,7 +219,7 @@ static void test_dropped_data_is_cut_only_when_nobody_holds_it(void **state)
     struct cc_entry *e;
     uint64_t gen;
     assert_int_equal(content_cache_get(cc, "file_c.1.file", SIZE, md5, "/x", &e, &gen), 0);
-    fill_from(e, gen, bad, 0, SIZE);
+    fill_whole(e, gen, bad);
     assert_int_equal(content_cache_verdict(e, gen), -EIO);
     char path[160];
     snprintf(path, sizeof path, "%s/content/file_c.1.file", dir);
@@ -333,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_any_order_is_verified_and_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mismatch_drops_and_ends_the_generation, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_claim_next_does_not_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dropped_data_is_cut_only_when_nobody_holds_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_only_recorded_bytes_come_back, setup, teardown),
