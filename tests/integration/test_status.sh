@@ -70,10 +70,11 @@ status "$MNT" >"$T/status.out"
 check "once done, the upload is gone from status" grep -qx "uploads: none" "$T/status.out"
 
 # --- a slow uplink: the percentage moves as the bytes go out, not a part at a time ------------
-# One simple PUT of 8 MiB at 1 MiB/s: counted a part at a time, it showed 0% until all was sent.
-head -c 8M /dev/urandom >"$T/8m"
-config '{"blob_put_kbps": 1024}'
-cp "$T/8m" "$MNT/files/slow.bin" &
+# One simple PUT of 40 MiB at 4 MiB/s: counted a part at a time, it showed 0% until all was sent.
+# At most the sender's socket buffer (4 MiB here) goes out at once.
+head -c 40M /dev/urandom >"$T/40m"
+config '{"blob_put_kbps": 4096, "multipart_threshold": 67108864}'
+cp "$T/40m" "$MNT/files/slow.bin" &
 CP_PID=$!
 partway() {
     status "$MNT" >"$T/status.out"
@@ -85,8 +86,8 @@ check "a single PUT shows a percentage between 0 and 90 while it goes" wait_unti
 say "seen at $(percent_of /files/slow.bin)%"
 wait "$CP_PID"
 check_eq "and the cp succeeds" 0 "$?"
-config '{"blob_put_kbps": 0}'
-check "the blob stored is the file" cmp "$T/8m" "$MNT/files/slow.bin"
+config '{"blob_put_kbps": 0, "multipart_threshold": 10485760}'
+check "the blob stored is the file" cmp "$T/40m" "$MNT/files/slow.bin"
 
 # --- all sent, the server still checks: finishing ----------------------------------------------
 head -c 6M /dev/urandom >"$T/6m"
