@@ -1,7 +1,8 @@
 #include "remote/session.h"
 
+#include "file_replace.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <stdbool.h>
@@ -101,20 +102,7 @@ int session_save(const char *path, const struct session *s)
         free(text);
         return -ENOMEM;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        err = -errno;
-    } else {
-        size_t len = strlen(text);
-        if (fchmod(fd, 0600) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
-            err = -errno ? -errno : -EIO;
-        if (close(fd) != 0 && !err)
-            err = -errno;
-        if (!err && rename(tmp, path) != 0)
-            err = -errno;
-        if (err)
-            unlink(tmp);
-    }
+    err = file_replace(path, tmp, text, strlen(text));
     free(tmp);
     free(text);
     return err;

@@ -2,6 +2,7 @@
  * pwrite, fsync, the md5) happens outside it. Lock order: an entry's save_lock, then cc->lock. */
 #include "vfs/content_cache.h"
 
+#include "file_replace.h"
 #include "log.h"
 #include "remote/file_digest.h"
 #include "vfs/range_set.h"
@@ -132,18 +133,8 @@ static int save(struct cc_entry *e)
     json_decref(doc);
     if (!err && !text)
         err = -ENOMEM;
-    if (!err) {
-        int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        size_t len = strlen(text);
-        if (out < 0 || write(out, text, len) != (ssize_t)len || fsync(out) != 0)
-            err = errno ? -errno : -EIO;
-        if (out >= 0 && close(out) != 0 && !err)
-            err = -errno;
-        if (!err && rename(tmp, final) != 0)
-            err = -errno;
-        if (err)
-            unlink(tmp);
-    }
+    if (!err)
+        err = file_replace(final, tmp, text, strlen(text));
     free(text);
     if (err) {
         /* The old sidecar stays: it names less than is there, never more. */

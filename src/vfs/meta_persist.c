@@ -4,11 +4,11 @@
  * is. One object and not a log: a file cut short does not parse and is dropped whole. */
 #include "vfs/meta_persist.h"
 
+#include "file_replace.h"
 #include "log.h"
 #include "vfs/vfs_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,19 +63,10 @@ static int write_atomically(const char *path, json_t *doc)
     *strrchr(dir, '/') = '\0';
     int err = vfs_make_dirs(dir, 0700);
     free(dir);
-    /* A temp file left by a crash may have another mode: made anew, it has ours. */
-    unlink(tmp);
-    int fd = err ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (!err && fd < 0)
-        err = -errno;
-    if (!err && (json_dumpfd(doc, fd, JSON_COMPACT) != 0 || fsync(fd) != 0))
-        err = errno ? -errno : -EIO;
-    if (fd >= 0 && close(fd) != 0 && !err)
-        err = -errno;
-    if (!err && rename(tmp, path) != 0)
-        err = -errno;
-    if (err)
-        unlink(tmp);
+    char *text = err ? NULL : json_dumps(doc, JSON_COMPACT);
+    if (!err)
+        err = text ? file_replace(path, tmp, text, strlen(text)) : -ENOMEM;
+    free(text);
     free(tmp);
     return err;
 }
