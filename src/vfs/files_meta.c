@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define LISTING_PAGES_MAX 100
 
@@ -373,13 +372,6 @@ void files_meta_forget(struct vfs *v, const char *file_id)
 
 /* --- kept across mounts (meta_persist.h) ----------------------------------------------------- */
 
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The account's kept file, or NULL: no cache_dir, or no user id that can name one. */
 static char *kept_path(const struct vfs *v)
 {
@@ -406,7 +398,7 @@ void files_meta_restore(struct vfs *v)
     if (!path)
         return;
     size_t n = meta_persist_load(path, http_client_api_url(v->http), v->cfg.user_id,
-                                 v->cfg.cache_ttl, wall_now(), restore_one, v);
+                                 v->cfg.cache_ttl, vfs_wall_now(), restore_one, v);
     if (n)
         log_info("%zu Files kept from the last mount, each fresh for what is left of its cache_ttl",
                  n);
@@ -444,7 +436,7 @@ void files_meta_keep(struct vfs *v)
     char *path = kept_path(v);
     if (!path)
         return;
-    struct fresh_files ff = {.now = wall_now()};
+    struct fresh_files ff = {.now = vfs_wall_now()};
     cache_each(v->cache, "f:", collect, &ff);
     int err = ff.short_of_memory ? -ENOMEM
                                  : meta_persist_save(path, http_client_api_url(v->http),

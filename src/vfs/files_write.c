@@ -647,7 +647,7 @@ json_t *files_write_stats(struct vfs *v)
         char *data = stage_path(w, s, "data");
         uint64_t done = atomic_load(&s->done);
         double started_at = 0;
-        double rate = progress_rate_get(&s->rate, progress_rate_now(), done, &started_at);
+        double rate = progress_rate_get(&s->rate, vfs_wall_now(), done, &started_at);
         json_t *item = json_pack(
             "{s:s, s:I, s:I, s:s, s:s, s:f, s:f}", "path", where, "bytes_done", (json_int_t)done,
             "bytes_total", (json_int_t)atomic_load(&s->total), "state", phase_names[phase],

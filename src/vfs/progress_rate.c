@@ -1,14 +1,6 @@
 #include "vfs/progress_rate.h"
 
 #include <string.h>
-#include <time.h>
-
-double progress_rate_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void progress_rate_init(struct progress_rate *r)
 {

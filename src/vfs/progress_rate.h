@@ -24,9 +24,6 @@ struct progress_rate {
     } samples[PROGRESS_RATE_SAMPLES];
 };
 
-/* The wall-clock time in seconds (Unix time), the clock stats.json reports started_at in. */
-double progress_rate_now(void);
-
 void progress_rate_init(struct progress_rate *r);
 void progress_rate_destroy(struct progress_rate *r);
 

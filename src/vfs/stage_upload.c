@@ -22,7 +22,7 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
     struct stage *s = arg;
     atomic_store(&s->done, done);
     atomic_store(&s->total, total);
-    progress_rate_add(&s->rate, progress_rate_now(), done);
+    progress_rate_add(&s->rate, vfs_wall_now(), done);
     /* All sent: what remains is the server's check ("complete"); unless a part is sent again. */
     int was = done >= total ? PHASE_UPLOADING : PHASE_FINISHING;
     atomic_compare_exchange_strong(&s->phase, &was,
@@ -127,7 +127,7 @@ int stage_upload(struct files_write_state *w, struct stage *s)
     atomic_store(&s->done, 0);
     atomic_store(&s->total, d.size + d.sig_size);
     atomic_store(&s->phase, PHASE_UPLOADING);
-    progress_rate_start(&s->rate, progress_rate_now());
+    progress_rate_start(&s->rate, vfs_wall_now());
     pthread_mutex_lock(&w->lock);
     s->rec.size = d.size;
     snprintf(s->rec.md5, sizeof s->rec.md5, "%s", d.md5_b64);

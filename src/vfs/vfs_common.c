@@ -127,6 +127,13 @@ double vfs_mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double vfs_wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int vfs_make_dirs(const char *path, mode_t mode)
 {
     char *p = strdup(path);

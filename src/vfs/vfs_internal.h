@@ -128,5 +128,7 @@ int vfs_make_dirs(const char *path, mode_t mode);
 
 /* Seconds on the monotonic clock, for freshness. */
 double vfs_mono_now(void);
+/* Seconds since the epoch (Unix time), for what outlives a mount and what stats.json reports. */
+double vfs_wall_now(void);
 
 #endif
