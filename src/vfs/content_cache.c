@@ -588,8 +588,8 @@ static void release(struct cc_entry *e, bool hasher)
         hash_kick(e); /* bytes that arrived after its last look */
         pthread_cond_broadcast(&e->cond);
     }
-    pthread_cond_broadcast(
-        &e->cond); /* an md5 thread waiting for bytes ends with the last handle */
+    /* An md5 thread waiting for bytes ends with the last handle. */
+    pthread_cond_broadcast(&e->cond);
     if (--e->refs == 0) {
         if (e->fd >= 0)
             close(e->fd);
