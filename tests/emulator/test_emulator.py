@@ -450,6 +450,24 @@ class TestFiles(EmuTest):
         self.assertEqual(r.json()["versions"][-1]["signature"]["category"], "simple")
 
 
+class TestListingMd5All(EmuTest):
+    """--listing-md5 all: no listing leaves an md5 out, File 7 (i=6) included, so a client learns
+    every md5 from GET /files alone (the benchmark's complete-listing backup account)."""
+    args = ("--files", "8", "--versions", "2", "--size", "1000", "--listing-md5", "all")
+
+    def test_every_listed_md5_is_there(self):
+        c = self.emu.login()
+        listed = self.emu.api("GET", "/files?n=100", cookie=c).json()
+        self.assertEqual(len(listed), 8)
+        for f in listed:
+            full = self.emu.api("GET", "/file/" + f["id"], cookie=c).json()
+            for v, w in zip(f["versions"], full["versions"]):
+                for typ in ("file", "signature"):
+                    if typ in v:
+                        self.assertEqual(v[typ].get("md5"), w[typ]["md5"], (f["name"], v["version"], typ))
+        self.assertFalse(any(f["md5_hidden_in_list"] for f in self.emu.state()["files"]))
+
+
 # ----------------------------------------------------------------------------- downloads
 
 
