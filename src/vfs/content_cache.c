@@ -28,12 +28,24 @@
 #define HASH_CHUNK (1024u * 1024)
 /* How long the md5 thread waits for more bytes once it has caught up, before it ends. */
 #define HASH_LINGER_S 1
+/* The md5 thread is woken for this many new bytes in order (or the end), not for each piece. */
+#define HASH_BATCH (4u * 1024 * 1024)
 #define KEY_MAX 160
 #define PATHS_MAX 4
 
 struct claim {
     struct claim *next;
     uint64_t start, stop;
+};
+
+/* A read waiting in claim() for bytes that another claim fetches. It is woken once [from, to)
+ * is all here, when any claim ends, or when the data is dropped; not for each piece on the way,
+ * which cost a sequential read five switches a READ. */
+struct claim_waiter {
+    uint64_t from, to;
+    bool woken; /* and taken off the list */
+    pthread_cond_t cond;
+    struct claim_waiter *next;
 };
 
 struct cc_entry {
@@ -58,7 +70,9 @@ struct cc_entry {
     bool stale;       /* the data file holds bytes of a dropped generation (reset_data) */
     int64_t used_at;  /* seconds since the epoch */
     char *paths[PATHS_MAX];
-    pthread_cond_t cond; /* claims ended, verdicts */
+    pthread_cond_t cond;          /* verdicts */
+    struct claim_waiter *waiters; /* reads waiting for the bytes of another's claim */
+    pthread_cond_t hash_cond;     /* the md5 thread: a batch of bytes to hash, or no handle */
     pthread_mutex_t save_lock;
 };
 
@@ -72,6 +86,7 @@ struct content_cache {
     struct cc_entry *entries;
     uint64_t limit, reserved, used;
     uint64_t hits, fetched, mismatches, evictions;
+    uint64_t claim_waits; /* times a read slept until another claim brought its bytes */
 };
 
 /* --- paths and the sidecar ------------------------------------------------------------------ */
@@ -183,6 +198,7 @@ static struct cc_entry *entry_new(struct content_cache *cc, const char *key, uin
     e->has_md5 = md5_b64[0] && digest_md5_from_base64(md5_b64, e->md5_want) == 0;
     range_set_init(&e->present);
     pthread_cond_init(&e->cond, NULL);
+    pthread_cond_init(&e->hash_cond, NULL);
     pthread_mutex_init(&e->save_lock, NULL);
     e->used_at = (int64_t)time(NULL);
     return e;
@@ -200,6 +216,7 @@ static void entry_free(struct cc_entry *e)
         free(c);
     }
     pthread_cond_destroy(&e->cond);
+    pthread_cond_destroy(&e->hash_cond);
     pthread_mutex_destroy(&e->save_lock);
     free(e);
 }
@@ -229,6 +246,8 @@ static void entry_remove(struct content_cache *cc, struct cc_entry *e)
 static void evict(struct content_cache *cc)
 {
     uint64_t room = cc->limit > cc->reserved ? cc->limit - cc->reserved : 0;
+    if (cc->used <= room)
+        return; /* the usual case, on every store: no walk to the list's end */
     struct cc_entry *last = cc->entries;
     while (last && last->next)
         last = last->next;
@@ -476,6 +495,21 @@ static void note_path(struct cc_entry *e, const char *path)
  * only when no handle holds the entry (truncate): a reply spliced from it may be in flight, and
  * a file cut under it would make a short reply, which the kernel takes for the end of the file.
  * Until then the bytes there are simply not recorded (stale), so nothing serves them. Lock held. */
+/* Wakes the claim waiters whose bytes are all here now, or all of them. Lock held. */
+static void claim_waiters_wake(struct cc_entry *e, bool all)
+{
+    for (struct claim_waiter **p = &e->waiters; *p;) {
+        struct claim_waiter *w = *p;
+        if (all || range_set_run_end(&e->present, w->from) >= w->to) {
+            *p = w->next;
+            w->woken = true;
+            pthread_cond_signal(&w->cond);
+        } else {
+            p = &w->next;
+        }
+    }
+}
+
 static void reset_data(struct content_cache *cc, struct cc_entry *e, bool truncate)
 {
     char path[PATH_MAX];
@@ -493,6 +527,7 @@ static void reset_data(struct content_cache *cc, struct cc_entry *e, bool trunca
     e->md5 = NULL;
     e->unsaved = 0;
     e->dirty = false;
+    claim_waiters_wake(e, true); /* they find their generation gone */
 }
 
 int content_cache_get(struct content_cache *cc, const char *key, uint64_t size, const char *md5_b64,
@@ -567,6 +602,7 @@ int content_cache_get(struct content_cache *cc, const char *key, uint64_t size, 
 }
 
 static void hash_kick(struct cc_entry *e);
+static void hash_wake(struct cc_entry *e);
 
 /* Drops one reference (a handle's or the md5 thread's). The last one records what is there
  * while the data file is still open, then closes it and lets eviction see the entry. */
@@ -589,7 +625,7 @@ static void release(struct cc_entry *e, bool hasher)
         pthread_cond_broadcast(&e->cond);
     }
     /* An md5 thread waiting for bytes ends with the last handle. */
-    pthread_cond_broadcast(&e->cond);
+    pthread_cond_signal(&e->hash_cond);
     if (--e->refs == 0) {
         if (e->fd >= 0)
             close(e->fd);
@@ -660,7 +696,16 @@ static int claim(struct cc_entry *e, uint64_t gen, uint64_t off, uint64_t end, u
                 pthread_mutex_unlock(&cc->lock);
                 return 0;
             }
-            pthread_cond_wait(&e->cond, &cc->lock);
+            struct claim *held = claim_at(e, a);
+            struct claim_waiter w = {.from = a, .to = held->stop < end ? held->stop : end};
+            pthread_cond_init(&w.cond, NULL);
+            w.next = e->waiters;
+            e->waiters = &w;
+            while (!w.woken) {
+                cc->claim_waits++;
+                pthread_cond_wait(&w.cond, &cc->lock);
+            }
+            pthread_cond_destroy(&w.cond);
             continue;
         }
         /* Up to the next claim, the next present byte, or max. */
@@ -722,6 +767,20 @@ static void hash_kick(struct cc_entry *e)
     pthread_attr_destroy(&attr);
 }
 
+/* Whether a batch of bytes waits for the md5: HASH_BATCH of them in order, or the rest. */
+static bool hash_batch_ready(struct cc_entry *e)
+{
+    uint64_t to = range_set_run_end(&e->present, e->hashed);
+    return to - e->hashed >= HASH_BATCH || (to == e->size && to > e->hashed);
+}
+
+/* Wakes a running md5 thread that waits for bytes, once a batch of them is there. */
+static void hash_wake(struct cc_entry *e)
+{
+    if (e->hashing && hash_batch_ready(e))
+        pthread_cond_signal(&e->hash_cond);
+}
+
 static int write_all(int fd, const char *data, size_t len, uint64_t off)
 {
     while (len) {
@@ -772,8 +831,9 @@ int content_cache_store(struct cc_entry *e, uint64_t gen, uint64_t off, const vo
             e->dirty = true;
             save_now = e->unsaved >= SAVE_EVERY;
             hash_kick(e);
+            hash_wake(e);
             evict(cc);
-            pthread_cond_broadcast(&e->cond);
+            claim_waiters_wake(e, false);
         }
     }
     pthread_mutex_unlock(&cc->lock);
@@ -798,6 +858,7 @@ int content_cache_fill(struct cc_entry *e, uint64_t gen, uint64_t start, uint64_
             break;
         }
     }
+    claim_waiters_wake(e, true); /* a hole may be free to claim now */
     pthread_cond_broadcast(&e->cond);
     pthread_mutex_unlock(&cc->lock);
     /* A generation dropped meanwhile is not a failure to store: the caller's reads see it. */
@@ -911,15 +972,17 @@ static void *hasher_main(void *arg)
         uint64_t to = range_set_run_end(&e->present, from);
         if (e->verified)
             break;
-        if (to <= from) {
-            /* Caught up. A sequential read stores its bytes piece by piece: wait for the next
-             * piece (while a handle holds the entry) instead of a thread for each. */
+        if (!hash_batch_ready(e)) {
+            /* A sequential read stores its bytes piece by piece: wait for a batch of them
+             * (while a handle holds the entry) instead of a thread, or a waking, for each.
+             * Bytes that stop short of a batch are hashed when the wait runs out. */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += HASH_LINGER_S;
-            if (e->refs <= 1 || pthread_cond_timedwait(&e->cond, &cc->lock, &until) != 0)
+            if (e->refs > 1 && pthread_cond_timedwait(&e->hash_cond, &cc->lock, &until) == 0)
+                continue;
+            if (to <= from)
                 break;
-            continue;
         }
         if (!e->md5) {
             e->md5 = EVP_MD_CTX_new();
@@ -975,12 +1038,13 @@ json_t *content_cache_stats(struct content_cache *cc)
         entries++;
         verified += e->verified;
     }
-    json_t *j = json_pack(
-        "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dir", cc->dir, "bytes_used",
-        (json_int_t)cc->used, "bytes_limit", (json_int_t)cc->limit, "bytes_reserved",
-        (json_int_t)cc->reserved, "entries", (json_int_t)entries, "verified", (json_int_t)verified,
-        "hits", (json_int_t)cc->hits, "bytes_fetched", (json_int_t)cc->fetched, "mismatches",
-        (json_int_t)cc->mismatches, "evictions", (json_int_t)cc->evictions);
+    json_t *j =
+        json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dir", cc->dir,
+                  "bytes_used", (json_int_t)cc->used, "bytes_limit", (json_int_t)cc->limit,
+                  "bytes_reserved", (json_int_t)cc->reserved, "entries", (json_int_t)entries,
+                  "verified", (json_int_t)verified, "hits", (json_int_t)cc->hits, "bytes_fetched",
+                  (json_int_t)cc->fetched, "mismatches", (json_int_t)cc->mismatches, "evictions",
+                  (json_int_t)cc->evictions, "claim_waits", (json_int_t)cc->claim_waits);
     pthread_mutex_unlock(&cc->lock);
     return j;
 }

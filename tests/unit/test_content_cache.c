@@ -11,7 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +210,48 @@ static void test_claim_next_does_not_wait(void **state)
     content_cache_close(cc);
 }
 
+struct waiting_read {
+    struct cc_entry *e;
+    uint64_t gen;
+    int rc;
+    atomic_bool done;
+};
+
+static void *read_first_mib(void *arg)
+{
+    struct waiting_read *w = arg;
+    uint64_t a, b;
+    w->rc = content_cache_claim(w->e, w->gen, 0, 1 * MiB, 1 * MiB, &a, &b);
+    atomic_store(&w->done, true);
+    return NULL;
+}
+
+/* A read waiting for the bytes of another's claim sleeps once: it is woken when its whole
+ * range is there, not for each piece stored on the way (16 here), each of which cost a switch. */
+static void test_a_waiting_read_is_woken_once_for_its_range(void **state)
+{
+    (void)state;
+    struct content_cache *cc = open_cache(64 * MiB);
+    struct waiting_read w = {0};
+    uint64_t a, b;
+    assert_int_equal(content_cache_get(cc, "file_w.1.file", SIZE, md5, "/x", &w.e, &w.gen), 0);
+    assert_int_equal(content_cache_claim(w.e, w.gen, 0, SIZE, SIZE, &a, &b), 1);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, read_first_mib, &w), 0);
+    while (stat_int(cc, "claim_waits") == 0)
+        usleep(1000);
+    for (uint64_t off = 0; off < 1 * MiB; off += 64 * KiB) {
+        assert_false(atomic_load(&w.done));
+        assert_int_equal(content_cache_store(w.e, w.gen, off, data + off, 64 * KiB), 0);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(w.rc, 0); /* all there: nothing left to claim */
+    assert_int_equal(stat_int(cc, "claim_waits"), 1);
+    content_cache_fill(w.e, w.gen, a, b, NULL, 0, -ECANCELED);
+    content_cache_put(w.e);
+    content_cache_close(cc);
+}
+
 /* A READ reply may be spliced from the data file while it is held: a drop leaves the file
  * whole (its bytes are no longer recorded) and cuts it only once no handle holds the entry. */
 static void test_dropped_data_is_cut_only_when_nobody_holds_it(void **state)
@@ -364,6 +409,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mismatch_drops_and_ends_the_generation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_claim_next_does_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_waiting_read_is_woken_once_for_its_range, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_dropped_data_is_cut_only_when_nobody_holds_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_only_recorded_bytes_come_back, setup, teardown),
