@@ -233,16 +233,27 @@ check_eq "and those of files" 440 "$(stat -c %a "$MNT/files/$F/1/file")"
 vrcfs_unmount
 
 # --- a listing the kernel keeps goes stale with cache_ttl, not later ---------------------------
-# 10 s: the second ls must come within cache_ttl of the first, also on a loaded machine.
+# cache_ttl=10: the second ls must come within cache_ttl of the first. On a machine so loaded
+# that it did not (the creation is a python3 call), the measurement is made again, twice at
+# most, with a File made anew: a late second ls proves nothing either way.
 vrcfs_mount -o cache_ttl=10
-listed=$(ls "$MNT/files" | grep -c '^file_')
-made=$(api_as_user POST /file '{"name":"Made Elsewhere","mimeType":"image/png","extension":".png"}' |
-    python3 -c "import json,sys; print(json.load(sys.stdin)['id'])")
-check_eq "a File made elsewhere is not listed while the listing is fresh" "$listed" \
-    "$(ls "$MNT/files" | grep -c '^file_')"
+for attempt in 1 2 3; do
+    started=$(date +%s.%N)
+    listed=$(ls "$MNT/files" | grep -c '^file_')
+    made=$(api_as_user POST /file '{"name":"Made Elsewhere","mimeType":"image/png","extension":".png"}' |
+        python3 -c "import json,sys; print(json.load(sys.stdin)['id'])")
+    again=$(ls "$MNT/files" | grep -c '^file_')
+    in_time=$(python3 -c "import time; print(int(time.time() - $started < 9))")
+    [ "$in_time" = 1 ] && break
+    say "the second ls came more than 9 s after the first (attempt $attempt): measuring again"
+    sleep 10.7 # the next attempt starts from a listing made after the File above
+done
+check_eq "a File made elsewhere is not listed while the listing is fresh" "$listed" "$again"
+check_eq "(the second ls came within cache_ttl of the first)" 1 "$in_time"
 sleep 10.7
 check "it is listed once cache_ttl has passed" sh -c "ls '$MNT/files' | grep -qx '$made'"
-check "stats.json counts the listings the kernel was told to drop" python3 -c "
+# The expiry thread tells the kernel at cache_ttl; on a loaded machine it may run a little late.
+check "stats.json counts the listings the kernel was told to drop" wait_until 10 python3 -c "
 import json, sys
 sys.exit(json.load(open('$MNT/.vrcfs/stats.json'))['kernel']['listings_dropped'] < 1)"
 vrcfs_unmount
