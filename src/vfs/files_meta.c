@@ -274,8 +274,7 @@ int files_meta_get_whole(struct vfs *v, const char *file_id, struct vrc_file **o
     int err = files_get(v->http, file_id, &f);
     atomic_fetch_add_explicit(&md5_gets, 1, memory_order_relaxed);
     if (err) {
-        log_info("/files/%s/file.json: GET /file for the md5s the listing left out failed (%s)",
-                 file_id, strerror(-err));
+        log_reason("GET /file for the md5s the listing left out failed (%s)", strerror(-err));
         vrc_file_unref(*out);
         *out = NULL;
     } else {

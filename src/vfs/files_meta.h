@@ -14,7 +14,10 @@ int files_meta_get(struct vfs *v, const char *file_id, struct vrc_file **out);
 /* The File as files_meta_get gives it, with every md5 the server has: when a listing left out
  * the md5 of a complete version and no answer gave it before, one GET /file (once: the md5s are
  * remembered, also in <cache_dir>/md5s for later mounts, and callers that come while it runs
- * wait for it), so that file.json is the same whichever answer brought the File. */
+ * wait for it), so that file.json's bytes are the same whichever answer brought the File and
+ * every byte of its data can be checked. For an open: stat needs only files_meta_get, as
+ * file.json's size does not depend on the md5s (vrc_file_json.h). A failed GET /file is the
+ * request's reason (log_reason). */
 int files_meta_get_whole(struct vfs *v, const char *file_id, struct vrc_file **out);
 
 /* The Files of the untagged listing (tag NULL) or of one tag, from the cache or paged

@@ -41,6 +41,7 @@ static int stat_in_file(struct vfs *v, const struct vrc_file *f, const struct vf
         vfs_stat_dir(v, st, file_mtime(f));
         return 0;
     case VP_FILE_JSON: {
+        /* The md5s not known yet take the width they will have: no GET /file for a stat. */
         size_t len = 0;
         char *json = vrc_file_json_render(f, &len);
         if (!json)
@@ -91,8 +92,7 @@ int files_tree_getattr(struct vfs *v, const struct vfs_path *p, struct stat *st)
     if (p->kind == VP_FILES_NAME || p->kind == VP_TAG_NAME)
         return -ENOENT;
     struct vrc_file *f;
-    int err = p->kind == VP_FILE_JSON ? files_meta_get_whole(v, p->file_id, &f)
-                                      : files_meta_get(v, p->file_id, &f);
+    int err = files_meta_get(v, p->file_id, &f);
     if (err)
         return err;
     err = stat_in_file(v, f, p, st);
@@ -180,8 +180,7 @@ int files_tree_readdir(struct vfs *v, const struct vfs_path *p, void *buf, fuse_
         return -ENOTDIR;
     }
     struct vrc_file *f;
-    int err = p->kind == VP_FILE_DIR ? files_meta_get_whole(v, p->file_id, &f)
-                                     : files_meta_get(v, p->file_id, &f);
+    int err = files_meta_get(v, p->file_id, &f);
     if (err)
         return err;
     if (p->kind == VP_FILE_DIR) {
@@ -221,9 +220,10 @@ int files_tree_open(struct vfs *v, const struct vfs_path *p, struct fuse_file_in
 {
     if ((fi->flags & O_ACCMODE) != O_RDONLY)
         return -EACCES;
+    /* The bytes of file.json carry the md5s, and the data is checked against its md5: both
+     * need every md5 the server has (the size at stat did not). */
     struct vrc_file *f;
-    int err = p->kind == VP_FILE_JSON ? files_meta_get_whole(v, p->file_id, &f)
-                                      : files_meta_get(v, p->file_id, &f);
+    int err = files_meta_get_whole(v, p->file_id, &f);
     if (err)
         return err;
     struct vfs_handle *h = NULL;

@@ -3,6 +3,7 @@
  * file is append-only: a line is written once, when GET /file first teaches it. */
 #include "vfs/md5_memory.h"
 #include "log.h"
+#include "remote/vrc_file_json.h"
 #include "vfs/str_hash.h"
 
 #include <errno.h>
@@ -129,7 +130,7 @@ static void keep(struct md5_memory *m, const char *key, const char *md5)
 }
 
 /* A kept line, without its newline: "<fileId>/<N>/<kind> <md5|->", no other space, no control
- * characters, an md5 of base64 characters that fits a slot. */
+ * characters, an MD5 in base64. */
 static bool parse_line(char *line, char **key, char **md5)
 {
     char *sp = strchr(line, ' ');
@@ -142,10 +143,7 @@ static bool parse_line(char *line, char **key, char **md5)
         **md5 = '\0';
         return true;
     }
-    size_t n = strlen(*md5);
-    if (n == 0 || n >= sizeof((struct slot *)0)->md5)
-        return false;
-    return strspn(*md5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == n;
+    return vrc_file_json_md5_ok(*md5);
 }
 
 int md5_memory_keep(struct md5_memory *m, const char *path)
@@ -204,18 +202,29 @@ int md5_memory_apply(struct md5_memory *m, struct vrc_file *f, bool asked)
             struct vrc_file_data *d = &v->data[k];
             if (!d->present)
                 continue;
+            /* Only MD5s are remembered; a complete version's data with something else has none. */
+            bool bad = d->md5[0] && !vrc_file_json_md5_ok(d->md5);
+            if (bad && !counts(v, k))
+                continue;
+            size_t bad_len = bad ? strlen(d->md5) : 0;
+            if (bad)
+                d->md5[0] = '\0';
             key_of(key, sizeof key, f, v->version, k);
             if (!d->md5[0]) {
                 struct slot *s = find(m->slots, m->size, key);
                 if (s->key)
                     memcpy(d->md5, s->md5, sizeof d->md5);
             }
-            if (d->md5[0] || (asked && counts(v, k))) {
+            if (d->md5[0] || (counts(v, k) && (asked || bad))) {
                 int taught = put(m, key, d->md5);
                 if (taught < 0)
                     err = taught;
                 else if (taught && asked)
                     keep(m, key, d->md5);
+                if (taught > 0 && bad && !d->md5[0])
+                    log_info("/files/%s: the server's md5 is not a base64 MD5 (%zu characters): "
+                             "file.json shows none and the data is read unchecked",
+                             key, bad_len);
             }
         }
     }

@@ -23,7 +23,10 @@ int md5_memory_keep(struct md5_memory *m, const char *path);
 
 /* Before f is shared: fills each md5 f lacks from what is remembered, then remembers every md5
  * f has. With asked (f came from GET /file, the whole answer), the data of complete versions
- * that still have no md5 are remembered as having none. 0 or -ENOMEM. */
+ * that still have no md5 are remembered as having none. The data of a complete version whose md5
+ * is not an MD5 (vrc_file_json_md5_ok; a hostile server) has none: it is taken out of f and, but
+ * for a real one remembered, remembered as none (one info line the first time). Other data's
+ * md5s that are not MD5s stay in f and are not remembered. 0 or -ENOMEM. */
 int md5_memory_apply(struct md5_memory *m, struct vrc_file *f, bool asked);
 
 /* True when a complete, not deleted version of f has data without an md5 that GET /file might

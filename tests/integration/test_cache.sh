@@ -23,19 +23,31 @@ vrcfs_mount -o $MOUNT_OPTS
 ls -l "$MNT/files" >/dev/null
 
 # --- file.json of a File whose listing leaves an md5 out (spec#349) ----------------------------
-# Listed, but its file.json and directory not read yet: ls and cat of it at once, with the API
-# slowed down so that both are under way while the GET /file runs, cost that one request.
+# Listed, but its file.json not read yet: ls -l of its directory costs nothing. Its data is
+# checked against the md5 the listing left out: a cat of file.json and a read of its corrupted
+# data at once, with the API slowed down so that both are under way while the GET /file runs,
+# cost that one request, and the read fails.
 HID=$(py "print([f['id'] for f in s['files'] if f['md5_hidden_in_list']][0])")
-emu_ctl POST /config '{"latency_ms": 400}' >/dev/null
 log_mark
-ls "$MNT/files/$HID" >"$T/hid.ls" &
-p1=$!
+ls -l "$MNT/files/$HID" >"$T/hid.ls"
+check_eq "ls -l of its directory: no GET /file" 0 "$(count_requests api GET "^/api/1/file/$HID\$")"
+corrupt "$HID" 0
+emu_ctl POST /config '{"latency_ms": 400}' >/dev/null
 cat "$MNT/files/$HID/file.json" >"$T/hid.json" &
+p1=$!
+cat "$MNT/files/$HID/1/file" >/dev/null 2>"$T/hid.err" &
 p2=$!
-wait $p1 $p2
+wait $p1
+wait $p2 && hid_rc=0 || hid_rc=$?
 emu_ctl POST /config '{"latency_ms": 0}' >/dev/null
-check_eq "its directory and file.json read at once: one GET /file" 1 \
+check_eq "a cat of its file.json and a read of its data at once: one GET /file" 1 \
     "$(count_requests api GET "^/api/1/file/$HID\$")"
+check "the corrupted data fails the md5 the listing left out (EIO)" \
+    test "$hid_rc" -ne 0 -a -n "$(grep 'Input/output error' "$T/hid.err")"
+corrupt "$HID" 0 # mended
+check "and reads right once mended" cmp "$MNT/files/$HID/1/file" "$(blob_path "$HID" 1)"
+check_eq "file.json is the size ls -l showed before the md5 was known" \
+    "$(awk '$NF == "file.json" {print $5}' "$T/hid.ls")" "$(wc -c <"$T/hid.json")"
 check "file.json has the md5 the listing left out" python3 -c "
 import json, sys
 got = json.load(open('$T/hid.json'))

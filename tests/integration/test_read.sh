@@ -34,9 +34,10 @@ log_mark
 ls -lR "$MNT/files" >"$T/ls1.txt" 2>"$T/ls1.err"
 check_eq "cold ls -lR /files: one GET /files per 100 Files (+1 per by-tag listing)" \
     $(((untagged + 99) / 100 + 11)) "$(count_requests api GET '^/api/1/files$')"
-check_eq "cold ls -lR /files: per File, only GET /file of those whose listing left an md5 out" \
-    "$(py "print(sum(1 for f in s['files'] if f['md5_hidden_in_list']))")" \
-    "$(count_requests api GET '^/api/1/file/')"
+check "the account has Files whose listing leaves an md5 out" \
+    test "$(py "print(sum(1 for f in s['files'] if f['md5_hidden_in_list']))")" -gt 0
+check_eq "cold ls -lR /files: nothing per File, not even GET /file of those whose listing left an md5 out" \
+    0 "$(count_requests api GET '^/api/1/file/')"
 check_eq "ls -lR printed no errors" "" "$(cat "$T/ls1.err")"
 log_mark
 ls -lR "$MNT/files" >"$T/ls2.txt"

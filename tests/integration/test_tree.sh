@@ -31,11 +31,36 @@ check_eq "each tag listed once" 11 \
     "$(tail -n +$((LOG_MARK + 1)) "$T/requests.log" | grep -o '"query": "[^"]*tag=[a-z]*' | sort -u | wc -l)"
 HIDDEN=$(py "print(' '.join(f['id'] for f in s['files'] if f['md5_hidden_in_list']))")
 check "the account has Files whose listing leaves an md5 out" test -n "$HIDDEN"
-check_eq "per File: one GET /file for each whose listing left an md5 out, nothing else" \
-    "$(echo $HIDDEN | wc -w)" "$(count_requests api GET '^/api/1/file/')"
-check_eq "stats.json: files_listing counts the untagged page, the tag pages, the md5 GETs" \
-    "1 11 $(echo $HIDDEN | wc -w)" \
+check_eq "no GET /file, not even for the Files whose listing left an md5 out" \
+    0 "$(count_requests api GET '^/api/1/file/')"
+check_eq "stats.json: files_listing counts the untagged page, the tag pages, no md5 GET" \
+    "1 11 0" \
     "$(stats "s['files_listing']['untagged_pages'], s['files_listing']['tag_pages'], s['files_listing']['md5_gets']")"
+
+# --- file.json: the size stat gives before the md5s are known is what cat reads after ---------
+NHIDDEN=$(echo $HIDDEN | wc -w)
+for id in $HIDDEN; do stat -c %s "$MNT/files/$id/file.json"; done >"$T/size.stat1"
+check_eq "stat of their file.json sends no GET /file either" 0 "$(count_requests api GET '^/api/1/file/')"
+H=${HIDDEN%% *}
+emu_fault "api:respond:status=403,count=1,match=^/api/1/file/$H\$"
+check_errno "a GET /file refused at open fails the open with its errno" "Permission denied" \
+    cat "$MNT/files/$H/file.json"
+check "and one line names the path and why" \
+    grep -q "open /files/$H/file.json: Permission denied: GET /file for the md5s" "$T/vrcfs.log"
+emu_faults_clear
+log_mark
+for id in $HIDDEN; do cat "$MNT/files/$id/file.json" >"$T/cat.$id.json" && wc -c <"$T/cat.$id.json"; done >"$T/size.cat"
+check_eq "cat of their file.json: one GET /file each, for the md5s" \
+    "$NHIDDEN" "$(count_requests api GET '^/api/1/file/[^/]+$')"
+check_eq "stats.json counts them as md5 GETs (and the one refused)" "$((NHIDDEN + 1))" \
+    "$(stats "s['files_listing']['md5_gets']")"
+for id in $HIDDEN; do stat -c %s "$MNT/files/$id/file.json"; done >"$T/size.stat2"
+check "the size stat gave before is what cat read ($(tr '\n' ' ' <"$T/size.cat"))" \
+    cmp "$T/size.stat1" "$T/size.cat"
+check "and what stat gives after" cmp "$T/size.stat1" "$T/size.stat2"
+check_eq "jq shows the md5s that GET /file has, also where the listing left them out" \
+    "$(py "print(' '.join(v['data']['file']['md5'] for f in s['files'] if f['id'] == '$H' for v in f['versions'] if v['version'] > 0 and not v['deleted'] and v['status'] == 'complete' and 'file' in v['data']))")" \
+    "$(jq -r '[.versions[] | select(.version > 0 and .deleted != true and .status == "complete" and .file) | .file.md5] | join(" ")' "$T/cat.$H.json")"
 
 # --- rsync -a of /files: whole, no dangling link, byte-identical ------------------------------
 mkdir -p "$T/backup"
@@ -62,13 +87,15 @@ check "a second rsync -a within cache_ttl succeeds" rsync -a "$MNT/files/" "$T/b
 check_eq "and sends no request at all" 0 "$(count_requests '*' '*' .)"
 
 # --- file.json: the same bytes whichever answer brought the File, across remounts -------------
-H=${HIDDEN%% *}
 N=$(py "print([f['id'] for f in s['files'] if not f['md5_hidden_in_list'] and not f['tags']][0])")
 mkdir -p "$T/fj1" "$T/fj2" "$T/fj3"
 vrcfs_unmount
 vrcfs_mount
+log_mark
 ls "$MNT/files" >/dev/null # the Files come from the listing, which leaves an md5 of H out
 for id in $H $N; do cp "$MNT/files/$id/file.json" "$T/fj1/$id.json"; done
+check_eq "a second mount with the same cache_dir: cat of file.json sends no GET /file (md5s kept)" \
+    0 "$(count_requests api GET '^/api/1/file/')"
 check "file.json carries every md5 the server has, also where the listing left it out" python3 -c "
 import json, sys
 s = json.load(open('$T/state.json'))
@@ -94,8 +121,9 @@ for id in $H $N; do cp "$MNT/files/$id/file.json" "$T/fj3/$id.json"; done
 check "loaded again and again (cache_ttl=0), file.json is the same bytes" diff -r "$T/fj1" "$T/fj3"
 vrcfs_unmount
 vrcfs_mount
-check_eq "a remount and rsync -a again copies no file.json (size and mtime hold)" "" \
-    "$(rsync -ai "$MNT/files/" "$T/backup/" | grep 'file\.json')"
+rsync -ai "$MNT/files/" "$T/backup/" >"$T/rsync-again.txt"
+check_eq "a remount and rsync -a --itemize-changes again copies no file (size and mtime hold)" "" \
+    "$(grep '^>' "$T/rsync-again.txt")"
 
 # --- files made at open report the size of what a read returns: cp copies them whole ---------
 ls "$MNT/instances" | grep '\.json$' >"$T/instances.txt"
