@@ -491,10 +491,6 @@ static void note_path(struct cc_entry *e, const char *path)
     }
 }
 
-/* Empties an entry's data for a fresh start: record first, then data. The data file is cut
- * only when no handle holds the entry (truncate): a reply spliced from it may be in flight, and
- * a file cut under it would make a short reply, which the kernel takes for the end of the file.
- * Until then the bytes there are simply not recorded (stale), so nothing serves them. Lock held. */
 /* Wakes the claim waiters whose bytes are all here now, or all of them. Lock held. */
 static void claim_waiters_wake(struct cc_entry *e, bool all)
 {
@@ -510,6 +506,10 @@ static void claim_waiters_wake(struct cc_entry *e, bool all)
     }
 }
 
+/* Empties an entry's data for a fresh start: record first, then data. The data file is cut
+ * only when no handle holds the entry (truncate): a reply spliced from it may be in flight, and
+ * a file cut under it would make a short reply, which the kernel takes for the end of the file.
+ * Until then the bytes there are simply not recorded (stale), so nothing serves them. Lock held. */
 static void reset_data(struct content_cache *cc, struct cc_entry *e, bool truncate)
 {
     char path[PATH_MAX];
