@@ -162,9 +162,6 @@ static int store_piece(void *arg, uint64_t at, const void *data, size_t len)
         int err = to->len == to->cap ? store_flush(to) : 0;
         if (err)
             return err;
-        if (to->stop &&
-            to->len == 0) /* a streamer: not further ahead of the md5 than it keeps up */
-            content_cache_pace(to->r->entry, to->r->gen);
     }
     return 0;
 }

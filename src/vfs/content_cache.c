@@ -30,8 +30,6 @@
 #define HASH_LINGER_S 1
 /* The md5 thread is woken for this many new bytes in order (or the end), not for each piece. */
 #define HASH_BATCH (4u * 1024 * 1024)
-/* How far a streamer may run ahead of the md5 (content_cache_pace). */
-#define HASH_LAG_MAX (16u * 1024 * 1024)
 #define KEY_MAX 160
 #define PATHS_MAX 4
 
@@ -75,8 +73,6 @@ struct cc_entry {
     pthread_cond_t cond;          /* verdicts */
     struct claim_waiter *waiters; /* reads waiting for the bytes of another's claim */
     pthread_cond_t hash_cond;     /* the md5 thread: a batch of bytes to hash, or no handle */
-    pthread_cond_t paced;         /* the md5 moved on, or ended: for content_cache_pace */
-    bool hash_paces;              /* streamers may wait for the md5 thread (hash_pacing) */
     pthread_mutex_t save_lock;
 };
 
@@ -90,8 +86,7 @@ struct content_cache {
     struct cc_entry *entries;
     uint64_t limit, reserved, used;
     uint64_t hits, fetched, mismatches, evictions;
-    uint64_t claim_waits;  /* times a read slept until another claim brought its bytes */
-    uint64_t md5_lag_peak; /* the most bytes a paced streamer went on with ahead of the md5 */
+    uint64_t claim_waits; /* times a read slept until another claim brought its bytes */
 };
 
 /* --- paths and the sidecar ------------------------------------------------------------------ */
@@ -204,7 +199,6 @@ static struct cc_entry *entry_new(struct content_cache *cc, const char *key, uin
     range_set_init(&e->present);
     pthread_cond_init(&e->cond, NULL);
     pthread_cond_init(&e->hash_cond, NULL);
-    pthread_cond_init(&e->paced, NULL);
     pthread_mutex_init(&e->save_lock, NULL);
     e->used_at = (int64_t)time(NULL);
     return e;
@@ -223,7 +217,6 @@ static void entry_free(struct cc_entry *e)
     }
     pthread_cond_destroy(&e->cond);
     pthread_cond_destroy(&e->hash_cond);
-    pthread_cond_destroy(&e->paced);
     pthread_mutex_destroy(&e->save_lock);
     free(e);
 }
@@ -872,20 +865,6 @@ int content_cache_fill(struct cc_entry *e, uint64_t gen, uint64_t start, uint64_
     return stored == -EIO && content_cache_failed(e, gen) ? 0 : stored;
 }
 
-void content_cache_pace(struct cc_entry *e, uint64_t gen)
-{
-    struct content_cache *cc = e->cc;
-    pthread_mutex_lock(&cc->lock);
-    /* Only while the md5 thread hashes and has that much before it: it then makes progress. */
-    while (e->gen == gen && e->hash_paces &&
-           range_set_run_end(&e->present, e->hashed) - e->hashed > HASH_LAG_MAX)
-        pthread_cond_wait(&e->paced, &cc->lock);
-    uint64_t lag = e->hash_paces ? range_set_run_end(&e->present, e->hashed) - e->hashed : 0;
-    if (lag > cc->md5_lag_peak)
-        cc->md5_lag_peak = lag;
-    pthread_mutex_unlock(&cc->lock);
-}
-
 int content_cache_pread(struct cc_entry *e, void *out, size_t len, uint64_t off)
 {
     char *p = out;
@@ -979,17 +958,6 @@ static void settle(struct cc_entry *e, uint64_t gen, const unsigned char *got)
     pthread_mutex_unlock(&e->save_lock);
 }
 
-/* Whether a streamer may wait for this md5 thread (content_cache_pace): only while the thread
- * holds its buffer and hashes, which needs nothing from anyone; never while it waits for the
- * pool or settles (a mismatch tells the kernel to drop pages, which may wait for READs that
- * wait for a streamer). Lock held. */
-static void hash_pacing(struct cc_entry *e, bool on)
-{
-    e->hash_paces = on;
-    if (!on)
-        pthread_cond_broadcast(&e->paced);
-}
-
 static void *hasher_main(void *arg)
 {
     struct cc_entry *e = arg;
@@ -998,7 +966,6 @@ static void *hasher_main(void *arg)
     char *buf = buf_pool_get(cc->pool, 64 * 1024, HASH_CHUNK, &cap);
     bool failed = !buf;
     pthread_mutex_lock(&cc->lock);
-    hash_pacing(e, !failed);
     while (!failed) {
         uint64_t gen = e->gen;
         uint64_t from = e->hashed;
@@ -1038,15 +1005,12 @@ static void *hasher_main(void *arg)
             continue; /* dropped meanwhile: the next generation hashes afresh */
         if (err) {
             /* The cache file cannot be read back: it cannot be trusted either. */
-            hash_pacing(e, false);
             pthread_mutex_unlock(&cc->lock);
             settle(e, gen, NULL);
             pthread_mutex_lock(&cc->lock);
-            hash_pacing(e, true);
             continue;
         }
         e->hashed = from + n;
-        pthread_cond_broadcast(&e->paced);
         if (e->hashed < e->size)
             continue;
         unsigned char got[EVP_MAX_MD_SIZE];
@@ -1054,13 +1018,10 @@ static void *hasher_main(void *arg)
         EVP_DigestFinal_ex(ctx, got, &got_len);
         EVP_MD_CTX_free(e->md5);
         e->md5 = NULL;
-        hash_pacing(e, false);
         pthread_mutex_unlock(&cc->lock);
         settle(e, gen, got);
         pthread_mutex_lock(&cc->lock);
-        hash_pacing(e, true);
     }
-    hash_pacing(e, false);
     pthread_mutex_unlock(&cc->lock);
     if (failed)
         log_warn("content cache: cannot check the md5 of %s now (no memory)", e->key);
@@ -1077,13 +1038,13 @@ json_t *content_cache_stats(struct content_cache *cc)
         entries++;
         verified += e->verified;
     }
-    json_t *j = json_pack(
-        "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dir", cc->dir,
-        "bytes_used", (json_int_t)cc->used, "bytes_limit", (json_int_t)cc->limit, "bytes_reserved",
-        (json_int_t)cc->reserved, "entries", (json_int_t)entries, "verified", (json_int_t)verified,
-        "hits", (json_int_t)cc->hits, "bytes_fetched", (json_int_t)cc->fetched, "mismatches",
-        (json_int_t)cc->mismatches, "evictions", (json_int_t)cc->evictions, "claim_waits",
-        (json_int_t)cc->claim_waits, "md5_lag_peak", (json_int_t)cc->md5_lag_peak);
+    json_t *j =
+        json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dir", cc->dir,
+                  "bytes_used", (json_int_t)cc->used, "bytes_limit", (json_int_t)cc->limit,
+                  "bytes_reserved", (json_int_t)cc->reserved, "entries", (json_int_t)entries,
+                  "verified", (json_int_t)verified, "hits", (json_int_t)cc->hits, "bytes_fetched",
+                  (json_int_t)cc->fetched, "mismatches", (json_int_t)cc->mismatches, "evictions",
+                  (json_int_t)cc->evictions, "claim_waits", (json_int_t)cc->claim_waits);
     pthread_mutex_unlock(&cc->lock);
     return j;
 }

@@ -89,13 +89,6 @@ int content_cache_fill(struct cc_entry *e, uint64_t gen, uint64_t start, uint64_
  * another negative errno when the bytes could not be stored (-ENOSPC: the disk is full). */
 int content_cache_store(struct cc_entry *e, uint64_t gen, uint64_t off, const void *data,
                         size_t len);
-
-/* Waits while the md5 thread hashes and has more than 16 MiB of stored bytes in order before
- * it: a streamer that runs ahead takes CPU the md5 needs, which then hashes the backlog alone
- * at the end, with the other core idle, while the last read waits for its verdict. Returns at
- * once when no md5 thread is hashing (none runs, it waits for memory, or it settles), so the
- * wait depends on nothing but the md5's progress. stats.json: content_cache.md5_lag_peak. */
-void content_cache_pace(struct cc_entry *e, uint64_t gen);
 /* Copies [off, off + len) out of the cache; those bytes must be present. */
 int content_cache_pread(struct cc_entry *e, void *out, size_t len, uint64_t off);
 /* The data file, open while the entry is held: the bytes content_cache_pread would copy are at

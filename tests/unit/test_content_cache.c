@@ -252,46 +252,6 @@ static void test_a_waiting_read_is_woken_once_for_its_range(void **state)
     content_cache_close(cc);
 }
 
-/* A streamer that paces itself stays at most 16 MiB (and a piece) ahead of the md5; one that
- * ran the whole version ahead would leave the md5 to hash the rest alone, with the other core
- * idle, while the last read waits for its verdict. */
-static void test_a_paced_streamer_stays_near_the_md5(void **state)
-{
-    (void)state;
-    const size_t size = 96 * MiB, piece = 1 * MiB;
-    unsigned char *big = malloc(size);
-    assert_non_null(big);
-    for (size_t i = 0; i < size; i++)
-        big[i] = (unsigned char)(i * 13 + i / 8191);
-    unsigned char raw[16];
-    unsigned int rawlen = 0;
-    char want[32];
-    EVP_Digest(big, size, raw, &rawlen, EVP_md5(), NULL);
-    EVP_EncodeBlock((unsigned char *)want, raw, 16);
-    struct content_cache *cc = open_cache(256 * MiB);
-    struct cc_entry *e;
-    uint64_t gen, a, b;
-    assert_int_equal(content_cache_get(cc, "file_p.1.file", size, want, "/x", &e, &gen), 0);
-    assert_int_equal(content_cache_claim(e, gen, 0, size, size, &a, &b), 1);
-    /* 64 MiB at once, far ahead of an md5 that only starts now: the pace waits. */
-    const size_t ahead = 64 * MiB;
-    assert_int_equal(content_cache_store(e, gen, 0, big, ahead), 0);
-    content_cache_pace(e, gen);
-    assert_true((uint64_t)stat_int(cc, "md5_lag_peak") <= 16 * MiB);
-    /* Then piece by piece, as a streamer stores. */
-    for (size_t off = ahead; off < size; off += piece) {
-        assert_int_equal(content_cache_store(e, gen, off, big + off, piece), 0);
-        content_cache_pace(e, gen);
-    }
-    assert_int_equal(content_cache_fill(e, gen, a, b, NULL, 0, 0), 0);
-    assert_int_equal(content_cache_verdict(e, gen), 0);
-    assert_true(content_cache_verified(e, gen));
-    assert_true((uint64_t)stat_int(cc, "md5_lag_peak") <= 16 * MiB + piece);
-    content_cache_put(e);
-    content_cache_close(cc);
-    free(big);
-}
-
 /* A READ reply may be spliced from the data file while it is held: a drop leaves the file
  * whole (its bytes are no longer recorded) and cuts it only once no handle holds the entry. */
 static void test_dropped_data_is_cut_only_when_nobody_holds_it(void **state)
@@ -451,7 +411,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claim_next_does_not_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_waiting_read_is_woken_once_for_its_range, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_a_paced_streamer_stays_near_the_md5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dropped_data_is_cut_only_when_nobody_holds_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_only_recorded_bytes_come_back, setup, teardown),
